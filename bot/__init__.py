@@ -1,0 +1,1 @@
+"""yibao-bot: answers residents' medical-insurance questions from a curated FAQ."""

@@ -1,0 +1,188 @@
+"""`python -m bot eval`: accuracy of the engine on a labelled set of resident questions.
+
+The set (tests/data/eval.yaml) has in-scope questions labelled with the entry that answers
+them, and out-of-scope questions that must not be answered. Pure apart from reading it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.decision import Thresholds
+from bot.engine import Engine
+from bot.kb import load_kb
+from bot.settings import PROJECT_ROOT
+
+DEFAULT_SET = PROJECT_ROOT / "tests" / "data" / "eval.yaml"
+
+
+@dataclass(frozen=True)
+class Case:
+    question: str
+    expect: str | None  # None: out of scope, must not be answered
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    status: str
+    entry_id: str | None
+    top: str | None  # best-ranked entry, whatever the status
+    suggested: tuple[str, ...]
+    topic: str | None
+
+    @property
+    def answered_right(self) -> bool:
+        return self.status == "answer" and self.entry_id == self.case.expect
+
+    @property
+    def answered_wrong(self) -> bool:
+        return self.status == "answer" and self.entry_id != self.case.expect
+
+    @property
+    def helpful(self) -> bool:
+        return self.answered_right or (
+            self.status == "clarify" and self.case.expect in self.suggested
+        )
+
+
+@dataclass(frozen=True)
+class Report:
+    n_in: int
+    n_out: int
+    top1: float  # best-ranked entry is the expected one
+    answered_right: float  # answered outright with the expected entry
+    helpful: float
+    wrong_answer: float  # in-scope questions answered with a wrong entry
+    answered: float  # share of in-scope questions answered outright
+    oos_rejected: float
+    per_topic: dict[str, dict[str, float]]
+    misroutes: list[Outcome]
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["misroutes"] = [
+            {"question": o.case.question, "expect": o.case.expect, "status": o.status,
+             "got": o.entry_id or o.top}
+            for o in self.misroutes
+        ]
+        return d
+
+
+def load_cases(path: Path) -> list[Case]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cases = [Case(str(c["q"]), str(c["expect"]), c.get("region")) for c in raw["in_scope"]]
+    for item in raw["out_of_scope"]:
+        q = item["q"] if isinstance(item, dict) else item
+        region = item.get("region") if isinstance(item, dict) else None
+        cases.append(Case(str(q), None, region))
+    return cases
+
+
+def run_case(engine: Engine, case: Case) -> Outcome:
+    r = engine.ask(case.question, region=case.region)
+    _, _, ranked = engine.rank(case.question)
+    return Outcome(
+        case=case,
+        status=r.status,
+        entry_id=r.entry_id,
+        top=ranked[0].entry_id if ranked else None,
+        suggested=tuple(s.entry_id for s in r.suggestions),
+        topic=engine.kb.entry(case.expect).topic if case.expect in engine.kb.by_id else None,
+    )
+
+
+def _share(n: int, d: int) -> float:
+    return round(n / d, 4) if d else 0.0
+
+
+def evaluate(engine: Engine, cases: Sequence[Case]) -> Report:
+    outcomes = [run_case(engine, c) for c in cases]
+    ins = [o for o in outcomes if o.case.expect is not None]
+    outs = [o for o in outcomes if o.case.expect is None]
+    by_topic: dict[str, list[Outcome]] = defaultdict(list)
+    for o in ins:
+        by_topic[o.topic or "?"].append(o)
+    per_topic = {
+        t: {
+            "n": len(os_),
+            "top1": _share(sum(o.top == o.case.expect for o in os_), len(os_)),
+            "answered_right": _share(sum(o.answered_right for o in os_), len(os_)),
+            "helpful": _share(sum(o.helpful for o in os_), len(os_)),
+            "wrong": _share(sum(o.answered_wrong for o in os_), len(os_)),
+        }
+        for t, os_ in sorted(by_topic.items())
+    }
+    misroutes = [o for o in ins if not o.answered_right] + [o for o in outs if o.status == "answer"]
+    return Report(
+        n_in=len(ins),
+        n_out=len(outs),
+        top1=_share(sum(o.top == o.case.expect for o in ins), len(ins)),
+        answered_right=_share(sum(o.answered_right for o in ins), len(ins)),
+        helpful=_share(sum(o.helpful for o in ins), len(ins)),
+        wrong_answer=_share(sum(o.answered_wrong for o in ins), len(ins)),
+        answered=_share(sum(o.status == "answer" for o in ins), len(ins)),
+        oos_rejected=_share(sum(o.status != "answer" for o in outs), len(outs)),
+        per_topic=per_topic,
+        misroutes=misroutes,
+    )
+
+
+def format_report(rep: Report) -> str:
+    lines = [
+        f"questions: {rep.n_in} in scope, {rep.n_out} out of scope",
+        f"top-1 accuracy (best-ranked entry correct) {rep.top1:.3f}",
+        f"answered correctly                         {rep.answered_right:.3f}",
+        f"helpful (answer, or right suggestion)      {rep.helpful:.3f}",
+        f"wrong-answer rate                          {rep.wrong_answer:.3f}",
+        f"answered outright                          {rep.answered:.3f}",
+        f"out-of-scope rejected                      {rep.oos_rejected:.3f}",
+        "",
+        f"{'topic':<22}{'n':>4}{'top1':>7}{'right':>7}{'helpful':>9}{'wrong':>7}",
+    ]
+    for t, f in rep.per_topic.items():
+        lines.append(f"{t:<22}{f['n']:>4.0f}{f['top1']:>7.2f}{f['answered_right']:>7.2f}"
+                     f"{f['helpful']:>9.2f}{f['wrong']:>7.2f}")
+    lines += ["", f"misroutes ({len(rep.misroutes)}):"]
+    for o in rep.misroutes:
+        got = o.entry_id or (f"[{','.join(o.suggested)}]" if o.suggested else "-")
+        lines.append(f"  {o.status:<8} expect={o.case.expect or 'OUT-OF-SCOPE'} got={got} "
+                     f"top={o.top}  {o.case.question}")
+    return "\n".join(lines)
+
+
+def sweep(engine: Engine, cases: Sequence[Case]) -> str:
+    """Answer threshold against share answered, wrong answers and helpfulness."""
+    base = engine.thresholds
+    lines = [f"{'answer>=':>9}{'answered':>10}{'right':>8}{'wrong':>8}{'helpful':>9}{'oos_rej':>9}"]
+    for th in range(40, 86, 3):
+        engine.thresholds = dataclasses.replace(base, answer=float(th),
+                                                clarify=min(base.clarify, float(th)))
+        rep = evaluate(engine, cases)
+        mark = "  <- current" if th <= base.answer < th + 3 else ""
+        lines.append(f"{th:>9}{rep.answered:>10.3f}{rep.answered_right:>8.3f}"
+                     f"{rep.wrong_answer:>8.3f}{rep.helpful:>9.3f}{rep.oos_rejected:>9.3f}{mark}")
+    engine.thresholds = base
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    engine = Engine(load_kb(args.faq_dir), thresholds=Thresholds())
+    cases = load_cases(args.eval_file or DEFAULT_SET)
+    if args.sweep:
+        print(sweep(engine, cases))
+        return 0
+    rep = evaluate(engine, cases)
+    print(json.dumps(rep.as_dict(), ensure_ascii=False, indent=1) if args.json
+          else format_report(rep))
+    return 0

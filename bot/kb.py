@@ -1,0 +1,493 @@
+"""The knowledge base: load and validate the FAQ YAML files into frozen dataclasses.
+
+Pure: no telegram, no aiosqlite. Loading is all-or-nothing: every problem in every file is
+collected and raised together as one `FaqError`, so a bad edit never half-loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS = ("zh", "en")
+MIN_ZH_PHRASINGS = 4
+MIN_EN_PHRASINGS = 1
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# Files in faq/ that are not topic files.
+SPECIAL_FILES = ("sources.yaml", "synonyms.yaml", "regions.yaml")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located as precisely as the YAML allows."""
+
+    file: str
+    message: str
+    entry: str | None = None
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.line}" if self.line else "")
+        if self.entry:
+            where += f" entry '{self.entry}'"
+        if self.field:
+            where += f" field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class FaqError(Exception):
+    """The FAQ failed validation; `problems` names file, entry, field and line of each."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    file: str
+    title: str
+    outlet: str
+    author: str
+    region: str
+    date: str
+    date_basis: str = ""
+    date_inferred: bool = False
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    zh: str
+    en: str
+    parent: str | None
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A place the reports do not cover; `parent` is the covered region it lies in, if any."""
+
+    name: str
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class Variant:
+    region: str
+    source: str
+    as_of: str
+    answer: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    topic: str
+    file: str
+    questions: Mapping[str, tuple[str, ...]]
+    keywords: tuple[str, ...]
+    variants: tuple[Variant, ...]
+
+    def question(self, lang: str) -> str:
+        """The canonical question (the first phrasing) in `lang`, zh when missing."""
+        qs = self.questions.get(lang) or self.questions["zh"]
+        return qs[0]
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(v.region for v in self.variants)
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    zh: str
+    en: str
+    file: str
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[Entry, ...]
+    topics: tuple[Topic, ...]
+    sources: Mapping[str, Source]
+    regions: Mapping[str, Region]
+    places: tuple[Place, ...]
+    synonyms: Mapping[str, tuple[str, ...]]
+    fillers: tuple[str, ...]
+    directory: str = ""
+    by_id: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
+
+    def entry(self, entry_id: str) -> Entry:
+        return self.by_id[entry_id]
+
+    def topic(self, topic_id: str) -> Topic:
+        return next(t for t in self.topics if t.id == topic_id)
+
+    def entries_in(self, topic_id: str) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if e.topic == topic_id)
+
+    def region_name(self, region_id: str, lang: str) -> str:
+        r = self.regions.get(region_id)
+        if r is None:
+            return region_id
+        return r.en if lang == "en" else r.zh
+
+    def ancestors(self, region_id: str | None) -> tuple[str, ...]:
+        """The region and every covered region containing it, innermost first."""
+        out: list[str] = []
+        while region_id and region_id not in out:
+            out.append(region_id)
+            r = self.regions.get(region_id)
+            region_id = r.parent if r else None
+        return tuple(out)
+
+
+# --------------------------------------------------------------------------- YAML helpers
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping (for error messages)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(path.name, f"cannot read file: {exc}"))
+        return None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Problem(path.name, f"YAML syntax error: {reason}", line=line))
+        return None
+
+
+def _line(obj: Any) -> int | None:
+    return obj.get("__line__") if isinstance(obj, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty stripped string, or None."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _date(value: Any) -> str | None:
+    # YAML turns an unquoted 2024-02-27 into a date; accept both spellings.
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and 1900 < value < 2200:
+        return str(value)
+    text = _text(value)
+    return text if text and _DATE_RE.match(text) else None
+
+
+def _str_list(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None
+    items = tuple(t for t in (_text(v) for v in value) if t)
+    return items if len(items) == len(value) else None
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _load_sources(raw: Any, problems: list[Problem]) -> dict[str, Source]:
+    fname = "sources.yaml"
+    out: dict[str, Source] = {}
+    records = raw.get("sources") if isinstance(raw, dict) else None
+    if not isinstance(records, list) or not records:
+        problems.append(Problem(fname, "expected a non-empty list under 'sources'"))
+        return out
+    for rec in records:
+        sid = _text(rec.get("id")) if isinstance(rec, dict) else None
+        if sid is None:
+            problems.append(Problem(fname, "source without an id", line=_line(rec)))
+            continue
+        values: dict[str, str] = {}
+        for key in ("file", "title", "outlet", "author", "region"):
+            v = _text(rec.get(key))
+            if v is None:
+                problems.append(Problem(fname, "missing", sid, key, _line(rec)))
+            values[key] = v or ""
+        date = _date(rec.get("date"))
+        if date is None:
+            problems.append(Problem(fname, "missing or not YYYY[-MM[-DD]]", sid, "date", _line(rec)))
+        if sid in out:
+            problems.append(Problem(fname, "duplicate source id", sid, "id", _line(rec)))
+        out[sid] = Source(
+            id=sid,
+            date=date or "",
+            date_basis=_text(rec.get("date_basis")) or "",
+            date_inferred=rec.get("date_inferred") is True,
+            **values,
+        )
+    return out
+
+
+def _load_regions(raw: Any, problems: list[Problem]) -> tuple[dict[str, Region], list[Place]]:
+    fname = "regions.yaml"
+    regions: dict[str, Region] = {}
+    places: list[Place] = []
+    covered = raw.get("covered") if isinstance(raw, dict) else None
+    if not isinstance(covered, list) or not covered:
+        problems.append(Problem(fname, "expected a non-empty list under 'covered'"))
+        return regions, places
+    for rec in covered:
+        rid = _text(rec.get("id")) if isinstance(rec, dict) else None
+        if rid is None:
+            problems.append(Problem(fname, "region without an id", line=_line(rec)))
+            continue
+        zh, en = _text(rec.get("zh")), _text(rec.get("en"))
+        if not zh or not en:
+            problems.append(Problem(fname, "needs both zh and en names", rid, "zh/en", _line(rec)))
+        aliases = _str_list(rec.get("aliases", [])) or ()
+        regions[rid] = Region(rid, zh or rid, en or rid, _text(rec.get("parent")), aliases)
+    for rid, region in regions.items():
+        if region.parent and region.parent not in regions:
+            problems.append(Problem(fname, f"unknown parent '{region.parent}'", rid, "parent"))
+    others = raw.get("elsewhere", {})
+    if not isinstance(others, dict):
+        problems.append(Problem(fname, "'elsewhere' must map a parent region (or 'none') to names"))
+        return regions, places
+    for parent, names in others.items():
+        if parent == "__line__":
+            continue
+        parent_id = None if parent in ("none", None) else str(parent)
+        if parent_id is not None and parent_id not in regions:
+            problems.append(Problem(fname, f"unknown region '{parent_id}'", field="elsewhere"))
+        for name in _str_list(names) or ():
+            places.append(Place(name, parent_id))
+    return regions, places
+
+
+def _load_synonyms(raw: Any, problems: list[Problem]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    fname = "synonyms.yaml"
+    if not isinstance(raw, dict):
+        problems.append(Problem(fname, "expected 'synonyms' and 'fillers' sections"))
+        return {}, ()
+    syn: dict[str, tuple[str, ...]] = {}
+    table = raw.get("synonyms", {})
+    if not isinstance(table, dict):
+        problems.append(Problem(fname, "'synonyms' must map a canonical term to its variants"))
+        table = {}
+    for canon, variants in table.items():
+        if canon == "__line__":
+            continue
+        items = _str_list(variants)
+        if not _text(canon) or items is None:
+            problems.append(Problem(fname, "variants must be a list of words", field=str(canon)))
+            continue
+        syn[str(canon)] = items
+    fillers = _str_list(raw.get("fillers", [])) or ()
+    return syn, fillers
+
+
+def _load_variant(
+    rec: Mapping[str, Any], fname: str, eid: str, prefix: str, ctx: _Ctx
+) -> Variant | None:
+    ok = True
+    region = _text(rec.get("region"))
+    if region not in ctx.regions:
+        ctx.problems.append(
+            Problem(fname, f"unknown region {region!r}", eid, prefix + "region", _line(rec))
+        )
+        ok = False
+    source = _text(rec.get("source"))
+    if source not in ctx.sources:
+        ctx.problems.append(
+            Problem(fname, f"unknown source {source!r}", eid, prefix + "source", _line(rec))
+        )
+        ok = False
+    as_of = _date(rec.get("as_of"))
+    if as_of is None:
+        ctx.problems.append(
+            Problem(fname, "missing or not YYYY[-MM[-DD]]", eid, prefix + "as_of", _line(rec))
+        )
+        ok = False
+    answer = rec.get("answer")
+    texts: dict[str, str] = {}
+    for lang in LANGS:
+        t = _text(answer.get(lang)) if isinstance(answer, dict) else None
+        if t is None:
+            ctx.problems.append(
+                Problem(fname, "missing answer text", eid, f"{prefix}answer.{lang}", _line(rec))
+            )
+            ok = False
+        else:
+            texts[lang] = " ".join(t.split()) if lang == "en" else t
+    if not ok:
+        return None
+    assert region and source and as_of
+    return Variant(region, source, as_of, texts)
+
+
+@dataclass
+class _Ctx:
+    sources: Mapping[str, Source]
+    regions: Mapping[str, Region]
+    problems: list[Problem]
+
+
+def _load_entry(rec: Any, topic: str, fname: str, ctx: _Ctx) -> Entry | None:
+    if not isinstance(rec, dict):
+        ctx.problems.append(Problem(fname, "an entry must be a mapping", line=_line(rec)))
+        return None
+    line = _line(rec)
+    eid = _text(rec.get("id"))
+    if eid is None or not _ID_RE.match(eid):
+        ctx.problems.append(Problem(fname, "missing or malformed id", eid, "id", line))
+        return None
+    n_problems = len(ctx.problems)
+    qs = rec.get("questions")
+    questions: dict[str, tuple[str, ...]] = {}
+    for lang, minimum in (("zh", MIN_ZH_PHRASINGS), ("en", MIN_EN_PHRASINGS)):
+        items = _str_list(qs.get(lang)) if isinstance(qs, dict) else None
+        if items is None or len(items) < minimum:
+            ctx.problems.append(
+                Problem(
+                    fname,
+                    f"needs at least {minimum} {lang} phrasings",
+                    eid,
+                    f"questions.{lang}",
+                    _line(qs) or line,
+                )
+            )
+        else:
+            questions[lang] = items
+    keywords = _str_list(rec.get("keywords", []))
+    if keywords is None:
+        ctx.problems.append(Problem(fname, "must be a list of words", eid, "keywords", line))
+    variants: list[Variant] = []
+    raw_variants = rec.get("variants")
+    if raw_variants is None:
+        v = _load_variant(rec, fname, eid, "", ctx)
+        variants = [v] if v else []
+    elif isinstance(raw_variants, list) and raw_variants:
+        seen: set[str] = set()
+        for i, raw in enumerate(raw_variants):
+            if not isinstance(raw, dict):
+                ctx.problems.append(Problem(fname, "must be a mapping", eid, f"variants[{i}]", line))
+                continue
+            v = _load_variant(raw, fname, eid, f"variants[{i}].", ctx)
+            if v and v.region in seen:
+                ctx.problems.append(
+                    Problem(fname, "two variants for one region", eid, f"variants[{i}]", _line(raw))
+                )
+            if v:
+                seen.add(v.region)
+                variants.append(v)
+    else:
+        ctx.problems.append(Problem(fname, "must be a non-empty list", eid, "variants", line))
+    if len(ctx.problems) > n_problems:
+        return None
+    return Entry(eid, topic, fname, questions, keywords or (), tuple(variants))
+
+
+def _load_topic_file(path: Path, ctx: _Ctx) -> tuple[Topic | None, list[Entry]]:
+    fname = path.name
+    raw = _read_yaml(path, ctx.problems)
+    if raw is None:
+        if not ctx.problems or ctx.problems[-1].file != fname:
+            ctx.problems.append(Problem(fname, "file is empty"))
+        return None, []
+    head = raw.get("topic") if isinstance(raw, dict) else None
+    tid = _text(head.get("id")) if isinstance(head, dict) else None
+    if tid is None or not isinstance(head, dict):
+        ctx.problems.append(Problem(fname, "missing topic header (id, zh, en)", field="topic"))
+        return None, []
+    if tid != path.stem:
+        ctx.problems.append(Problem(fname, f"topic id '{tid}' must equal the file name", field="topic.id"))
+    zh, en = _text(head.get("zh")), _text(head.get("en"))
+    if not zh or not en:
+        ctx.problems.append(Problem(fname, "topic needs zh and en names", field="topic"))
+    topic = Topic(tid, zh or tid, en or tid, fname)
+    raw_entries = raw.get("entries")
+    if not isinstance(raw_entries, list) or not raw_entries:
+        ctx.problems.append(Problem(fname, "expected a non-empty list under 'entries'", field="entries"))
+        return topic, []
+    entries = [e for e in (_load_entry(r, tid, fname, ctx) for r in raw_entries) if e]
+    return topic, entries
+
+
+def load_kb(directory: str | Path) -> KnowledgeBase:
+    """Load and validate every file in `directory`; raise FaqError listing all problems."""
+    root = Path(directory)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise FaqError([Problem(str(root), "FAQ directory not found")])
+    raw_special = {}
+    for name in SPECIAL_FILES:
+        path = root / name
+        if not path.is_file():
+            problems.append(Problem(name, "required file is missing"))
+            raw_special[name] = None
+        else:
+            raw_special[name] = _read_yaml(path, problems)
+    sources = _load_sources(raw_special["sources.yaml"], problems)
+    regions, places = _load_regions(raw_special["regions.yaml"], problems)
+    synonyms, fillers = _load_synonyms(raw_special["synonyms.yaml"], problems)
+    for s in sources.values():
+        if regions and s.region not in regions:
+            problems.append(Problem("sources.yaml", f"unknown region '{s.region}'", s.id, "region"))
+
+    ctx = _Ctx(sources, regions, problems)
+    topics: list[Topic] = []
+    entries: list[Entry] = []
+    topic_files = sorted(p for p in root.glob("*.yaml") if p.name not in SPECIAL_FILES)
+    if not topic_files:
+        problems.append(Problem(str(root), "no topic files (*.yaml) found"))
+    for path in topic_files:
+        topic, found = _load_topic_file(path, ctx)
+        if topic:
+            topics.append(topic)
+        entries.extend(found)
+
+    by_id: dict[str, Entry] = {}
+    for e in entries:
+        if e.id in by_id:
+            other = by_id[e.id].file
+            problems.append(Problem(e.file, f"duplicate id (also in {other})", e.id, "id"))
+        by_id[e.id] = e
+    if problems:
+        raise FaqError(problems)
+    return KnowledgeBase(
+        entries=tuple(entries),
+        topics=tuple(topics),
+        sources=sources,
+        regions=regions,
+        places=tuple(places),
+        synonyms=synonyms,
+        fillers=fillers,
+        directory=str(root),
+        by_id=by_id,
+    )

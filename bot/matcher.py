@@ -1,0 +1,130 @@
+"""Score a normalized question against every FAQ entry.
+
+Pure: an `Index` is built once per knowledge base (all phrasings normalized and
+tokenized at load); `Index.rank` is then a few dictionary look-ups and one rapidfuzz call.
+
+Two kinds of evidence are combined, because each fails where the other holds:
+- **Bag of character n-grams, IDF-weighted cosine** against everything an entry says it
+  answers (all phrasings and keywords together). It copes with paraphrase and word order,
+  and its IDF weighting makes a question full of words the FAQ never uses (生育, 工伤…)
+  score low, which is what rejects out-of-scope questions.
+- **rapidfuzz similarity to the single closest phrasing.** It rewards a question that is
+  nearly one of the phrasings, typos included.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.kb import KnowledgeBase
+from bot.normalize import tokens
+
+# Weight of the n-gram cosine in the combined score (the rest is the fuzzy phrasing score).
+COSINE_WEIGHT = 0.6
+# Keywords count this many times over a phrasing's words: an admin listed them as evidence.
+KEYWORD_BOOST = 2.0
+# How many entries (by cosine) get the more expensive phrasing comparison.
+CANDIDATES = 12
+# Phrasing scores below this are treated as no resemblance at all.
+FUZZ_CUTOFF = 30.0
+
+
+@dataclass(frozen=True)
+class Scored:
+    entry_id: str
+    score: float  # 0..100, the combined score
+    cosine: float  # 0..100
+    fuzzy: float  # 0..100
+
+
+class Index:
+    """Everything about the KB's phrasings that can be computed once."""
+
+    def __init__(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
+        self.normalizer = normalizer
+        self.entry_ids = [e.id for e in kb.entries]
+        bags: list[Counter[str]] = []
+        # Flat lists for rapidfuzz: one row per phrasing, with the entry it belongs to.
+        self.phrasings: list[str] = []
+        self.phrasing_entry: list[int] = []
+        self.entry_phrasings: list[list[int]] = []
+        for i, entry in enumerate(kb.entries):
+            bag: Counter[str] = Counter()
+            rows: list[int] = []
+            for lang_phrasings in entry.questions.values():
+                for q in lang_phrasings:
+                    norm = normalizer(q)
+                    if not norm:
+                        continue
+                    bag.update(set(tokens(norm)))
+                    rows.append(len(self.phrasings))
+                    self.phrasings.append(norm)
+                    self.phrasing_entry.append(i)
+            for kw in entry.keywords:
+                for tok in set(tokens(normalizer(kw))):
+                    bag[tok] += KEYWORD_BOOST
+            bags.append(bag)
+            self.entry_phrasings.append(rows)
+
+        n = len(bags)
+        df: Counter[str] = Counter()
+        for bag in bags:
+            df.update(bag.keys())
+        self.idf = {t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in df.items()}
+        # A token the FAQ never uses is as informative as the rarest one: counting it in
+        # the question's norm is what lowers the score of off-topic questions.
+        self.unknown_idf = math.log(n + 1) + 1.0
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, bag in enumerate(bags):
+            # Sublinear term frequency: ten phrasings sharing a word is not ten times the evidence.
+            weights = {t: (1.0 + math.log(c)) * self.idf[t] for t, c in bag.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for t, w in weights.items():
+                self.postings[t].append((i, w / norm))
+
+    def _cosines(self, query_tokens: Sequence[str]) -> dict[int, float]:
+        counts = Counter(query_tokens)
+        q_weights = {
+            t: (1.0 + math.log(c)) * self.idf.get(t, self.unknown_idf) for t, c in counts.items()
+        }
+        q_norm = math.sqrt(sum(w * w for w in q_weights.values())) or 1.0
+        acc: dict[int, float] = defaultdict(float)
+        for t, qw in q_weights.items():
+            for i, ew in self.postings.get(t, ()):
+                acc[i] += qw * ew
+        return {i: s / q_norm for i, s in acc.items()}
+
+    def rank(self, normalized: str, limit: int = 5) -> list[Scored]:
+        """Entries by combined score, best first; empty when the question has no words."""
+        toks = tokens(normalized)
+        if not toks:
+            return []
+        cosines = self._cosines(toks)
+        top = sorted(cosines, key=cosines.__getitem__, reverse=True)[:CANDIDATES]
+        rows = [r for i in top for r in self.entry_phrasings[i]]
+        best_fuzz: dict[int, float] = {}
+        # One C++ call over the candidates' pre-normalized phrasings.
+        matches = process.extract(
+            normalized,
+            [self.phrasings[r] for r in rows],
+            scorer=fuzz.WRatio,
+            processor=None,
+            score_cutoff=FUZZ_CUTOFF,
+            limit=None,
+        )
+        for _, score, pos in matches:
+            i = self.phrasing_entry[rows[pos]]
+            best_fuzz[i] = max(best_fuzz.get(i, 0.0), score)
+        scored = []
+        for i in top:
+            cos = cosines[i] * 100.0
+            fz = best_fuzz.get(i, 0.0)
+            combined = COSINE_WEIGHT * cos + (1.0 - COSINE_WEIGHT) * fz
+            scored.append(Scored(self.entry_ids[i], round(combined, 2), round(cos, 2), fz))
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored[:limit]

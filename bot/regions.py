@@ -1,0 +1,82 @@
+"""Find which place a question is about, and pick the answer variant that holds for it.
+
+Pure. Facts are local: an answer holds for a region and the regions inside it (a
+Xinjiang-wide rule holds in Horgos), never for a sibling or an uncovered place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.kb import Entry, KnowledgeBase, Variant
+from bot.normalize import Normalizer
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A place named in a question: a covered region, or a place the reports don't cover."""
+
+    name: str  # as written (normalized)
+    region: str | None  # covered region id, when the place is one
+    parent: str | None  # for an uncovered place: the covered region it lies in, if any
+
+    @property
+    def covered(self) -> bool:
+        return self.region is not None
+
+    @property
+    def scope(self) -> str | None:
+        """The innermost covered region whose region-wide answers apply here."""
+        return self.region or self.parent
+
+
+class RegionFinder:
+    """Compiled once per KB: one regex over every alias and uncovered place name."""
+
+    def __init__(self, kb: KnowledgeBase, normalizer: Normalizer) -> None:
+        self._kb = kb
+        table: dict[str, Mention] = {}
+        for place in kb.places:
+            key = normalizer(place.name)
+            if key:
+                table[key] = Mention(key, None, place.parent)
+        for region in kb.regions.values():
+            for alias in (region.zh, region.en, *region.aliases):
+                key = normalizer(alias)
+                if key:
+                    table[key] = Mention(key, region.id, None)
+        self._table = table
+        words = sorted(table, key=len, reverse=True)
+        self._re = re.compile("|".join(re.escape(w) for w in words)) if words else None
+
+    def find(self, normalized: str) -> Mention | None:
+        """The most specific place named: an uncovered place wins over a covered one."""
+        if self._re is None:
+            return None
+        found = [self._table[m.group(0)] for m in self._re.finditer(normalized)]
+        if not found:
+            return None
+        # "北京的医保和新疆一样吗" is about Beijing: any uncovered place makes the
+        # question one the reports may not answer, so it decides.
+        uncovered = [m for m in found if not m.covered]
+        if uncovered:
+            return uncovered[0]
+        # Prefer the innermost covered region named (昌吉 over 新疆).
+        return max(found, key=lambda m: len(self._kb.ancestors(m.region)))
+
+    def strip(self, normalized: str) -> str:
+        """The question without place names, so that 乌海 doesn't weigh in matching."""
+        if self._re is None:
+            return normalized
+        return " ".join(self._re.sub(" ", normalized).split())
+
+
+def variants_for(kb: KnowledgeBase, entry: Entry, region: str | None) -> tuple[Variant, ...]:
+    """The variants that hold for `region` (its own or an enclosing region's), innermost first."""
+    if region is None:
+        return entry.variants
+    chain = kb.ancestors(region)
+    held = [v for v in entry.variants if v.region in chain]
+    held.sort(key=lambda v: chain.index(v.region))
+    return tuple(held)

@@ -1,0 +1,131 @@
+"""Turn an engine `Result` into words: plain text for the terminal, the JSON contract.
+
+Pure. The Telegram front end builds its HTML from the same pieces (`variant_blocks`,
+`source_line`, `notes`), so every channel says the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine import Result, Suggestion
+from bot.i18n import Locales
+from bot.kb import KnowledgeBase, Variant
+
+
+class Renderer:
+    """Wording of answers, sources and notes, in the user's language."""
+
+    def __init__(self, kb: KnowledgeBase, locales: Locales) -> None:
+        self.kb = kb
+        self.loc = locales
+
+    def region(self, region_id: str, lang: str) -> str:
+        return self.kb.region_name(region_id, lang)
+
+    def covered_regions(self, lang: str) -> str:
+        sep = self.loc.t(lang, "list_separator")
+        return sep.join(self.region(r, lang) for r in self.kb.regions)
+
+    def variant_text(self, variants: tuple[Variant, ...], lang: str) -> str:
+        """The answer text; labelled per region when more than one region is shown."""
+        if len(variants) == 1:
+            return variants[0].answer[lang]
+        return "\n\n".join(
+            self.loc.t(lang, "answer.region_label", region=self.region(v.region, lang))
+            + v.answer[lang]
+            for v in variants
+        )
+
+    def as_of_line(self, v: Variant, lang: str) -> str:
+        return self.loc.t(lang, "answer.as_of", date=v.as_of, region=self.region(v.region, lang))
+
+    def source_line(self, v: Variant, lang: str) -> str:
+        s = self.kb.sources[v.source]
+        key = "answer.source_inferred" if s.date_inferred else "answer.source"
+        return self.loc.t(lang, key, title=s.title, outlet=s.outlet, date=s.date)
+
+    def notes(self, r: Result) -> list[str]:
+        """Lines shown above an answer: why it is about another region than asked."""
+        lang = r.lang
+        out: list[str] = []
+        if r.other_region and r.preferred_region:
+            regions = self.loc.t(lang, "list_separator").join(
+                self.region(v.region, lang) for v in r.variants
+            )
+            out.append(self.loc.t(lang, "answer.other_region",
+                                  preferred=self.region(r.preferred_region, lang), regions=regions))
+        elif r.mention is not None and not r.mention.covered and r.variants:
+            out.append(self.loc.t(lang, "answer.parent_scope", place=r.mention.name,
+                                  region=self.region(r.variants[0].region, lang)))
+        return out
+
+    def fallback_lines(self, r: Result) -> list[str]:
+        lang = r.lang
+        if r.reason == "empty":
+            return [self.loc.t(lang, "fallback.empty")]
+        if r.reason == "region_not_covered" and r.mention is not None:
+            lines = [self.loc.t(lang, "fallback.region_not_covered",
+                                covered=self.covered_regions(lang), place=r.mention.name)]
+            lines.append(self.loc.t(lang, "fallback.advice"))
+            if r.suggestions:
+                lines.append(self.loc.t(lang, "fallback.others_have"))
+            return lines
+        return [self.loc.t(lang, "fallback.no_match"), self.loc.t(lang, "fallback.advice")]
+
+    def suggestion_question(self, s: Suggestion, lang: str) -> str:
+        q = self.kb.entry(s.entry_id).question(lang)
+        regions = {v.region for v in s.variants}
+        if len(regions) == 1:  # say whose rule it is right on the button
+            q += " " + self.loc.t(lang, "answer.region_label", region=self.region(*regions, lang))
+        return q
+
+    # ------------------------------------------------------------------ whole results
+
+    def plain(self, r: Result) -> str:
+        """A readable, multi-line answer for the terminal."""
+        lang = r.lang
+        if r.status == "answer":
+            lines = [*self.notes(r), self.variant_text(r.variants, lang), ""]
+            for v in r.variants:
+                lines.append(self.as_of_line(v, lang))
+                lines.append(self.source_line(v, lang))
+            if r.stale:
+                lines.append(self.loc.t(lang, "answer.stale"))
+            return "\n".join(lines)
+        if r.status == "clarify":
+            lines = [self.loc.t(lang, "clarify.intro")]
+        else:
+            lines = self.fallback_lines(r)
+        for n, s in enumerate(r.suggestions, 1):
+            lines.append(self.loc.t(lang, "cli.suggestion_line", n=n,
+                                    question=self.suggestion_question(s, lang)))
+        return "\n".join(lines)
+
+    def to_json(self, r: Result) -> dict[str, Any]:
+        """The stable JSON contract of `ask --json` (see README)."""
+        lang = r.lang
+        source = None
+        if r.variants:
+            s = self.kb.sources[r.variants[0].source]
+            source = {"id": s.id, "title": s.title, "outlet": s.outlet, "date": s.date,
+                      "region": s.region}
+        return {
+            "question": r.question,
+            "status": r.status,
+            "entry_id": r.entry_id,
+            "score": round(float(r.score), 2),
+            "answer": self.variant_text(r.variants, lang) if r.status == "answer" else None,
+            "lang": lang,
+            "region": ",".join(v.region for v in r.variants) if r.variants else None,
+            "source": source,
+            "suggestions": [
+                {
+                    "entry_id": s.entry_id,
+                    "question": self.kb.entry(s.entry_id).question(lang),
+                    "answer": self.variant_text(s.variants, lang),
+                    "score": round(float(s.score), 2),
+                }
+                for s in r.suggestions
+            ],
+        }
