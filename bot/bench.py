@@ -58,7 +58,9 @@ def scaled_kb(kb: KnowledgeBase, size: int, seed: int = 7) -> KnowledgeBase:
             return "".join(cs)
 
         questions = {lang: tuple(perturb(q) for q in qs) for lang, qs in base.questions.items()}
-        entries.append(dataclasses.replace(base, id=f"synthetic-{len(entries)}", questions=questions))
+        entries.append(
+            dataclasses.replace(base, id=f"synthetic-{len(entries)}", questions=questions)
+        )
     return dataclasses.replace(kb, entries=tuple(entries), by_id={e.id: e for e in entries})
 
 
@@ -70,8 +72,9 @@ class NaiveBaseline:
         self.texts = [q for _, q in self.rows]
 
     def best(self, question: str) -> str | None:
-        hit = process.extractOne(question, self.texts, scorer=fuzz.WRatio, processor=None,
-                                 score_cutoff=0)
+        hit = process.extractOne(
+            question, self.texts, scorer=fuzz.WRatio, processor=None, score_cutoff=0
+        )
         return self.rows[hit[2]][0] if hit else None
 
 
@@ -95,10 +98,14 @@ def main(args: argparse.Namespace) -> int:
     questions = [c.question for c in cases]
     rounds = 1 if args.quick else 5
 
-    print(f"python {sys.version.split()[0]}; {len(kb.entries)} entries; "
-          f"{len(questions)} evaluation questions x {rounds} rounds")
-    print(f"load FAQ {1000 * (t1 - t0):.0f} ms + build index {1000 * (t2 - t1):.0f} ms "
-          f"= start-up {1000 * (t2 - t0):.0f} ms")
+    print(
+        f"python {sys.version.split()[0]}; {len(kb.entries)} entries; "
+        f"{len(questions)} evaluation questions x {rounds} rounds"
+    )
+    print(
+        f"load FAQ {1000 * (t1 - t0):.0f} ms + build index {1000 * (t2 - t1):.0f} ms "
+        f"= start-up {1000 * (t2 - t0):.0f} ms"
+    )
     print()
     print(f"{'engine':<28}{'entries':>8}{'index ms':>10}{'p50 ms':>9}{'p99 ms':>9}{'top-1':>8}")
 
@@ -110,25 +117,46 @@ def main(args: argparse.Namespace) -> int:
         def best(q: str) -> str | None:
             ranked = e.rank(q)[2]
             return ranked[0].entry_id if ranked else None
+
         return best
 
-    row("yibao engine", len(kb.entries), 1000 * (t2 - t1),
-        _latencies(engine.ask, questions, rounds), f"{_accuracy(best_of(engine), cases):.3f}")
+    row(
+        "yibao engine",
+        len(kb.entries),
+        1000 * (t2 - t1),
+        _latencies(engine.ask, questions, rounds),
+        f"{_accuracy(best_of(engine), cases):.3f}",
+    )
     tb = time.perf_counter()
     naive = NaiveBaseline(kb)
-    row("naive WRatio baseline", len(kb.entries), 1000 * (time.perf_counter() - tb),
-        _latencies(naive.best, questions, rounds), f"{_accuracy(naive.best, cases):.3f}")
+    row(
+        "naive WRatio baseline",
+        len(kb.entries),
+        1000 * (time.perf_counter() - tb),
+        _latencies(naive.best, questions, rounds),
+        f"{_accuracy(naive.best, cases):.3f}",
+    )
     for size in (1_000, 10_000):
         big = scaled_kb(kb, size)
         tb = time.perf_counter()
         big_engine = Engine(big)
         index_ms = 1000 * (time.perf_counter() - tb)
-        row("yibao engine (synthetic)", size, index_ms,
-            _latencies(big_engine.ask, questions, 1), f"{_accuracy(best_of(big_engine), cases):.3f}")
+        row(
+            "yibao engine (synthetic)",
+            size,
+            index_ms,
+            _latencies(big_engine.ask, questions, 1),
+            f"{_accuracy(best_of(big_engine), cases):.3f}",
+        )
         tb = time.perf_counter()
         big_naive = NaiveBaseline(big)
-        row("naive baseline (synthetic)", size, 1000 * (time.perf_counter() - tb),
-            _latencies(big_naive.best, questions, 1), f"{_accuracy(big_naive.best, cases):.3f}")
+        row(
+            "naive baseline (synthetic)",
+            size,
+            1000 * (time.perf_counter() - tb),
+            _latencies(big_naive.best, questions, 1),
+            f"{_accuracy(big_naive.best, cases):.3f}",
+        )
     print()
     print(f"peak RSS {_peak_rss_mb():.0f} MB")
     return 0

@@ -28,8 +28,10 @@ class Overlap:
     score: float
 
     def __str__(self) -> str:
-        return (f"near-duplicate phrasings ({self.score:.0f}): "
-                f"'{self.entry_a}': {self.phrasing_a!r} ~ '{self.entry_b}': {self.phrasing_b!r}")
+        return (
+            f"near-duplicate phrasings ({self.score:.0f}): "
+            f"'{self.entry_a}': {self.phrasing_a!r} ~ '{self.entry_b}': {self.phrasing_b!r}"
+        )
 
 
 def overlaps(kb: KnowledgeBase, threshold: float = OVERLAP_THRESHOLD) -> list[Overlap]:
@@ -43,8 +45,9 @@ def overlaps(kb: KnowledgeBase, threshold: float = OVERLAP_THRESHOLD) -> list[Ov
     found: dict[tuple[str, str], Overlap] = {}
     for i, a in enumerate(rows):
         # extract (not cdist) keeps numpy out of the dependencies.
-        hits = process.extract(a[2], texts, scorer=fuzz.ratio, processor=None,
-                               score_cutoff=threshold, limit=None)
+        hits = process.extract(
+            a[2], texts, scorer=fuzz.ratio, processor=None, score_cutoff=threshold, limit=None
+        )
         for _, score, j in hits:
             b = rows[j]
             if j <= i or a[0] == b[0]:

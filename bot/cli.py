@@ -61,8 +61,9 @@ class _QueryLogger:
             return
         from bot.store import record_from_result
 
-        rec = record_from_result(result, channel="cli", chat_type=None, user_id="cli",
-                                 latency_ms=latency_ms)
+        rec = record_from_result(
+            result, channel="cli", chat_type=None, user_id="cli", latency_ms=latency_ms
+        )
         await self.store.log_query(rec)
 
 
@@ -170,15 +171,24 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("--faq-dir", type=Path, default=settings.faq_dir,
-                        help="FAQ directory (env BOT_FAQ_DIR; default faq/)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--faq-dir",
+        type=Path,
+        default=settings.faq_dir,
+        help="FAQ directory (env BOT_FAQ_DIR; default faq/)",
+    )
+    # No subcommand: the bot's main job, Telegram when a token is configured, else the
+    # terminal chat.
+    sub = parser.add_subparsers(dest="command")
 
     def lang_region(p: argparse.ArgumentParser) -> None:
         p.add_argument("--lang", choices=("zh", "en"), default="zh")
         p.add_argument("--region", help="preferred region id (xinjiang, changji, wuhai, …)")
-        p.add_argument("--log", action="store_true",
-                       help="log questions to the query database (also when BOT_DB_PATH is set)")
+        p.add_argument(
+            "--log",
+            action="store_true",
+            help="log questions to the query database (also when BOT_DB_PATH is set)",
+        )
 
     p = sub.add_parser("ask", help="answer questions (from arguments, or stdin one per line)")
     p.add_argument("question", nargs="*")
@@ -195,8 +205,13 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     p.set_defaults(func=lambda a: _check_faq(a, a.settings))
 
     p = sub.add_parser("eval", help="accuracy on the labelled evaluation set")
-    p.add_argument("--set", dest="eval_file", type=Path, default=None,
-                   help="evaluation YAML (default tests/data/eval.yaml)")
+    p.add_argument(
+        "--set",
+        dest="eval_file",
+        type=Path,
+        default=None,
+        help="evaluation YAML (default tests/data/eval.yaml)",
+    )
     p.add_argument("--sweep", action="store_true", help="accuracy over a range of thresholds")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=lambda a: _eval(a, a.settings))
@@ -216,6 +231,13 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     return parser
 
 
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:  # argparse offers no public accessor for subcommands
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # httpx logs request URLs, and Bot API URLs contain the token.
@@ -225,7 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    args = build_parser(settings).parse_args(argv)
+    parser = build_parser(settings)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        default = "run" if settings.telegram_token and "run" in _commands(parser) else "chat"
+        args = parser.parse_args([*(argv or sys.argv[1:]), default])
     args.settings = settings  # subcommands reach configuration through args
     with suppress(AttributeError):  # stdout may be a pipe in a non-UTF-8 locale
         sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]

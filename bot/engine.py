@@ -115,11 +115,20 @@ class Engine:
         lang_: Lang = "en" if lang == "en" else "zh"
         preferred = region if region in self.kb.regions else None
         normalized, mention, ranked = self.rank(question)
-        base = {"question": question, "normalized": normalized, "lang": lang_,
-                "mention": mention, "preferred_region": preferred}
+        base = {
+            "question": question,
+            "normalized": normalized,
+            "lang": lang_,
+            "mention": mention,
+            "preferred_region": preferred,
+        }
         if not ranked:
-            return Result(status="fallback", reason="empty" if not normalized else "no_match",
-                          score=0.0, **base)  # type: ignore[arg-type]
+            return Result(
+                status="fallback",
+                reason="empty" if not normalized else "no_match",
+                score=0.0,
+                **base,
+            )  # type: ignore[arg-type]
         decision = decide(ranked, self.thresholds)
         top = ranked[0].score
         if decision.status == "fallback":
@@ -130,19 +139,32 @@ class Engine:
             # A place was named: only what holds there may be shown.
             candidates = decision.suggestions or ((decision.best,) if decision.best else ())
             # An uncovered place outside every covered region (北京) holds nothing at all.
-            held = [s for s in candidates if scope is not None
-                    and variants_for(self.kb, self.kb.entry(s.entry_id), scope)]
+            held = [
+                s
+                for s in candidates
+                if scope is not None and variants_for(self.kb, self.kb.entry(s.entry_id), scope)
+            ]
             if not held:
                 offered = tuple(self._suggestion(s, None) for s in candidates)
-                return Result(status="fallback", reason="region_not_covered", score=top,
-                              suggestions=offered, **base)  # type: ignore[arg-type]
+                return Result(
+                    status="fallback",
+                    reason="region_not_covered",
+                    score=top,
+                    suggestions=offered,
+                    **base,
+                )  # type: ignore[arg-type]
 
         if decision.status == "answer" and decision.best is not None:
             entry = self.kb.entry(decision.best.entry_id)
             shown, other = self._pick_variants(entry, scope, preferred)
             return Result(
-                status="answer", reason="matched", score=decision.best.score,
-                entry_id=entry.id, topic=entry.topic, variants=shown, other_region=other,
+                status="answer",
+                reason="matched",
+                score=decision.best.score,
+                entry_id=entry.id,
+                topic=entry.topic,
+                variants=shown,
+                other_region=other,
                 stale=any(is_stale(v.as_of, self.today) for v in shown),
                 **base,  # type: ignore[arg-type]
             )
@@ -151,8 +173,9 @@ class Engine:
             for s in decision.suggestions
             if scope is None or variants_for(self.kb, self.kb.entry(s.entry_id), scope)
         )
-        return Result(status="clarify", reason="ambiguous", score=top, suggestions=suggestions,
-                      **base)  # type: ignore[arg-type]
+        return Result(
+            status="clarify", reason="ambiguous", score=top, suggestions=suggestions, **base
+        )  # type: ignore[arg-type]
 
     def answer_entry(self, entry_id: str, lang: str = "zh", region: str | None = None) -> Result:
         """The answer to one entry, as when a user taps a suggestion or browses topics."""
@@ -161,9 +184,17 @@ class Engine:
         preferred = region if region in self.kb.regions else None
         shown, other = self._pick_variants(entry, None, preferred)
         return Result(
-            question=entry.question(lang_), normalized=self.normalizer(entry.question(lang_)),
-            lang=lang_, status="answer", reason="matched", score=100.0, entry_id=entry.id,
-            topic=entry.topic, variants=shown, preferred_region=preferred, other_region=other,
+            question=entry.question(lang_),
+            normalized=self.normalizer(entry.question(lang_)),
+            lang=lang_,
+            status="answer",
+            reason="matched",
+            score=100.0,
+            entry_id=entry.id,
+            topic=entry.topic,
+            variants=shown,
+            preferred_region=preferred,
+            other_region=other,
             stale=any(is_stale(v.as_of, self.today) for v in shown),
         )
 

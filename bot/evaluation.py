@@ -72,8 +72,12 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["misroutes"] = [
-            {"question": o.case.question, "expect": o.case.expect, "status": o.status,
-             "got": o.entry_id or o.top}
+            {
+                "question": o.case.question,
+                "expect": o.case.expect,
+                "status": o.status,
+                "got": o.entry_id or o.top,
+            }
             for o in self.misroutes
         ]
         return d
@@ -151,13 +155,17 @@ def format_report(rep: Report) -> str:
         f"{'topic':<22}{'n':>4}{'top1':>7}{'right':>7}{'helpful':>9}{'wrong':>7}",
     ]
     for t, f in rep.per_topic.items():
-        lines.append(f"{t:<22}{f['n']:>4.0f}{f['top1']:>7.2f}{f['answered_right']:>7.2f}"
-                     f"{f['helpful']:>9.2f}{f['wrong']:>7.2f}")
+        lines.append(
+            f"{t:<22}{f['n']:>4.0f}{f['top1']:>7.2f}{f['answered_right']:>7.2f}"
+            f"{f['helpful']:>9.2f}{f['wrong']:>7.2f}"
+        )
     lines += ["", f"misroutes ({len(rep.misroutes)}):"]
     for o in rep.misroutes:
         got = o.entry_id or (f"[{','.join(o.suggested)}]" if o.suggested else "-")
-        lines.append(f"  {o.status:<8} expect={o.case.expect or 'OUT-OF-SCOPE'} got={got} "
-                     f"top={o.top}  {o.case.question}")
+        lines.append(
+            f"  {o.status:<8} expect={o.case.expect or 'OUT-OF-SCOPE'} got={got} "
+            f"top={o.top}  {o.case.question}"
+        )
     return "\n".join(lines)
 
 
@@ -166,12 +174,15 @@ def sweep(engine: Engine, cases: Sequence[Case]) -> str:
     base = engine.thresholds
     lines = [f"{'answer>=':>9}{'answered':>10}{'right':>8}{'wrong':>8}{'helpful':>9}{'oos_rej':>9}"]
     for th in range(40, 86, 3):
-        engine.thresholds = dataclasses.replace(base, answer=float(th),
-                                                clarify=min(base.clarify, float(th)))
+        engine.thresholds = dataclasses.replace(
+            base, answer=float(th), clarify=min(base.clarify, float(th))
+        )
         rep = evaluate(engine, cases)
         mark = "  <- current" if th <= base.answer < th + 3 else ""
-        lines.append(f"{th:>9}{rep.answered:>10.3f}{rep.answered_right:>8.3f}"
-                     f"{rep.wrong_answer:>8.3f}{rep.helpful:>9.3f}{rep.oos_rejected:>9.3f}{mark}")
+        lines.append(
+            f"{th:>9}{rep.answered:>10.3f}{rep.answered_right:>8.3f}"
+            f"{rep.wrong_answer:>8.3f}{rep.helpful:>9.3f}{rep.oos_rejected:>9.3f}{mark}"
+        )
     engine.thresholds = base
     return "\n".join(lines)
 
@@ -183,6 +194,7 @@ def main(args: argparse.Namespace) -> int:
         print(sweep(engine, cases))
         return 0
     rep = evaluate(engine, cases)
-    print(json.dumps(rep.as_dict(), ensure_ascii=False, indent=1) if args.json
-          else format_report(rep))
+    print(
+        json.dumps(rep.as_dict(), ensure_ascii=False, indent=1) if args.json else format_report(rep)
+    )
     return 0

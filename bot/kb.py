@@ -179,7 +179,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(path.name, f"cannot read file: {exc}"))
         return None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -197,6 +197,14 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+_CJK_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\r\n]+(?=[^\x00-\x7f])")
+
+
+def _tidy(text: str) -> str:
+    """Undo YAML line folding: no spaces between Chinese characters, single spaces elsewhere."""
+    return " ".join(_CJK_GAP.sub("", text).split())
 
 
 def _date(value: Any) -> str | None:
@@ -241,7 +249,9 @@ def _load_sources(raw: Any, problems: list[Problem]) -> dict[str, Source]:
             values[key] = v or ""
         date = _date(rec.get("date"))
         if date is None:
-            problems.append(Problem(fname, "missing or not YYYY[-MM[-DD]]", sid, "date", _line(rec)))
+            problems.append(
+                Problem(fname, "missing or not YYYY[-MM[-DD]]", sid, "date", _line(rec))
+            )
         if sid in out:
             problems.append(Problem(fname, "duplicate source id", sid, "id", _line(rec)))
         out[sid] = Source(
@@ -290,7 +300,9 @@ def _load_regions(raw: Any, problems: list[Problem]) -> tuple[dict[str, Region],
     return regions, places
 
 
-def _load_synonyms(raw: Any, problems: list[Problem]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+def _load_synonyms(
+    raw: Any, problems: list[Problem]
+) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
     fname = "synonyms.yaml"
     if not isinstance(raw, dict):
         problems.append(Problem(fname, "expected 'synonyms' and 'fillers' sections"))
@@ -344,7 +356,7 @@ def _load_variant(
             )
             ok = False
         else:
-            texts[lang] = " ".join(t.split()) if lang == "en" else t
+            texts[lang] = _tidy(t)
     if not ok:
         return None
     assert region and source and as_of
@@ -396,7 +408,9 @@ def _load_entry(rec: Any, topic: str, fname: str, ctx: _Ctx) -> Entry | None:
         seen: set[str] = set()
         for i, raw in enumerate(raw_variants):
             if not isinstance(raw, dict):
-                ctx.problems.append(Problem(fname, "must be a mapping", eid, f"variants[{i}]", line))
+                ctx.problems.append(
+                    Problem(fname, "must be a mapping", eid, f"variants[{i}]", line)
+                )
                 continue
             v = _load_variant(raw, fname, eid, f"variants[{i}].", ctx)
             if v and v.region in seen:
@@ -426,14 +440,18 @@ def _load_topic_file(path: Path, ctx: _Ctx) -> tuple[Topic | None, list[Entry]]:
         ctx.problems.append(Problem(fname, "missing topic header (id, zh, en)", field="topic"))
         return None, []
     if tid != path.stem:
-        ctx.problems.append(Problem(fname, f"topic id '{tid}' must equal the file name", field="topic.id"))
+        ctx.problems.append(
+            Problem(fname, f"topic id '{tid}' must equal the file name", field="topic.id")
+        )
     zh, en = _text(head.get("zh")), _text(head.get("en"))
     if not zh or not en:
         ctx.problems.append(Problem(fname, "topic needs zh and en names", field="topic"))
     topic = Topic(tid, zh or tid, en or tid, fname)
     raw_entries = raw.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
-        ctx.problems.append(Problem(fname, "expected a non-empty list under 'entries'", field="entries"))
+        ctx.problems.append(
+            Problem(fname, "expected a non-empty list under 'entries'", field="entries")
+        )
         return topic, []
     entries = [e for e in (_load_entry(r, tid, fname, ctx) for r in raw_entries) if e]
     return topic, entries

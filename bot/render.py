@@ -53,11 +53,23 @@ class Renderer:
             regions = self.loc.t(lang, "list_separator").join(
                 self.region(v.region, lang) for v in r.variants
             )
-            out.append(self.loc.t(lang, "answer.other_region",
-                                  preferred=self.region(r.preferred_region, lang), regions=regions))
+            out.append(
+                self.loc.t(
+                    lang,
+                    "answer.other_region",
+                    preferred=self.region(r.preferred_region, lang),
+                    regions=regions,
+                )
+            )
         elif r.mention is not None and not r.mention.covered and r.variants:
-            out.append(self.loc.t(lang, "answer.parent_scope", place=r.mention.name,
-                                  region=self.region(r.variants[0].region, lang)))
+            out.append(
+                self.loc.t(
+                    lang,
+                    "answer.parent_scope",
+                    place=r.mention.name,
+                    region=self.region(r.variants[0].region, lang),
+                )
+            )
         return out
 
     def fallback_lines(self, r: Result) -> list[str]:
@@ -65,8 +77,14 @@ class Renderer:
         if r.reason == "empty":
             return [self.loc.t(lang, "fallback.empty")]
         if r.reason == "region_not_covered" and r.mention is not None:
-            lines = [self.loc.t(lang, "fallback.region_not_covered",
-                                covered=self.covered_regions(lang), place=r.mention.name)]
+            lines = [
+                self.loc.t(
+                    lang,
+                    "fallback.region_not_covered",
+                    covered=self.covered_regions(lang),
+                    place=r.mention.name,
+                )
+            ]
             lines.append(self.loc.t(lang, "fallback.advice"))
             if r.suggestions:
                 lines.append(self.loc.t(lang, "fallback.others_have"))
@@ -98,8 +116,11 @@ class Renderer:
         else:
             lines = self.fallback_lines(r)
         for n, s in enumerate(r.suggestions, 1):
-            lines.append(self.loc.t(lang, "cli.suggestion_line", n=n,
-                                    question=self.suggestion_question(s, lang)))
+            lines.append(
+                self.loc.t(
+                    lang, "cli.suggestion_line", n=n, question=self.suggestion_question(s, lang)
+                )
+            )
         return "\n".join(lines)
 
     def to_json(self, r: Result) -> dict[str, Any]:
@@ -108,8 +129,13 @@ class Renderer:
         source = None
         if r.variants:
             s = self.kb.sources[r.variants[0].source]
-            source = {"id": s.id, "title": s.title, "outlet": s.outlet, "date": s.date,
-                      "region": s.region}
+            source = {
+                "id": s.id,
+                "title": s.title,
+                "outlet": s.outlet,
+                "date": s.date,
+                "region": s.region,
+            }
         return {
             "question": r.question,
             "status": r.status,

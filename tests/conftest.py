@@ -1,0 +1,49 @@
+"""Shared fixtures: the real FAQ, an engine on it, and where the source reports live."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.i18n import Locales
+from bot.kb import KnowledgeBase, load_kb
+from bot.render import Renderer
+
+ROOT = Path(__file__).resolve().parent.parent
+FAQ_DIR = ROOT / "faq"
+LOCALES_DIR = ROOT / "locales"
+SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+# Fixed "today" so that staleness does not change under the tests' feet.
+TODAY = dt.date(2026, 11, 25)
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_kb(FAQ_DIR)
+
+
+@pytest.fixture(scope="session")
+def engine(kb: KnowledgeBase) -> Engine:
+    return Engine(kb, today=TODAY)
+
+
+@pytest.fixture(scope="session")
+def locales() -> Locales:
+    return Locales.load(LOCALES_DIR)
+
+
+@pytest.fixture(scope="session")
+def renderer(kb: KnowledgeBase, locales: Locales) -> Renderer:
+    return Renderer(kb, locales)
+
+
+@pytest.fixture
+def faq_copy(tmp_path: Path) -> Path:
+    """A writable copy of the real FAQ directory."""
+    dest = tmp_path / "faq"
+    shutil.copytree(FAQ_DIR, dest)
+    return dest

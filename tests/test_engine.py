@@ -1,0 +1,151 @@
+"""The engine's decisions: answer, clarify, fallback, and where an answer holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.decision import Thresholds, decide
+from bot.engine import Engine, as_of_date, is_stale
+from bot.kb import KnowledgeBase
+from bot.matcher import Scored
+from bot.render import Renderer
+
+
+def s(entry: str, score: float) -> Scored:
+    return Scored(entry, score, score, score)
+
+
+class TestDecide:
+    t = Thresholds(answer=60, margin=5, clarify=40, max_suggestions=3)
+
+    def test_strong_and_clear_answers(self) -> None:
+        d = decide([s("a", 80), s("b", 50)], self.t)
+        assert d.status == "answer" and d.best and d.best.entry_id == "a"
+
+    def test_strong_but_close_clarifies(self) -> None:
+        d = decide([s("a", 80), s("b", 78), s("c", 45), s("d", 41), s("e", 10)], self.t)
+        assert d.status == "clarify"
+        assert [x.entry_id for x in d.suggestions] == ["a", "b", "c"]
+
+    def test_middling_clarifies(self) -> None:
+        assert decide([s("a", 50)], self.t).status == "clarify"
+
+    def test_weak_falls_back(self) -> None:
+        d = decide([s("a", 39)], self.t)
+        assert d.status == "fallback" and not d.suggestions
+
+    def test_nothing_falls_back(self) -> None:
+        assert decide([], self.t).status == "fallback"
+
+
+def test_clear_question_is_answered_with_region_and_source(engine: Engine) -> None:
+    r = engine.ask("长期护理保险一个月最多能报多少钱")
+    assert r.status == "answer" and r.entry_id == "ltc-monthly-benefit"
+    assert [v.region for v in r.variants] == ["changji"]
+    assert r.variants[0].source == "changji-ltc-2025"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "？？！！", "\x00\x01\x02"])
+def test_empty_or_symbol_only_falls_back(engine: Engine, text: str) -> None:
+    r = engine.ask(text)
+    assert r.status == "fallback" and r.reason == "empty"
+
+
+@pytest.mark.parametrize("text", ["今天天气怎么样", "asdfghjkl", "给我讲个笑话"])
+def test_off_topic_falls_back(engine: Engine, text: str) -> None:
+    assert engine.ask(text).status == "fallback"
+
+
+def test_traditional_characters_match_like_simplified(engine: Engine) -> None:
+    a = engine.ask("長期護理保險每個月能領多少錢")
+    b = engine.ask("长期护理保险每个月能领多少钱")
+    assert (a.status, a.entry_id) == (b.status, b.entry_id)
+
+
+def test_uncovered_region_never_gets_another_regions_figures(engine: Engine) -> None:
+    r = engine.ask("北京长期护理保险一个月最多能报多少钱")
+    assert r.status == "fallback" and r.reason == "region_not_covered"
+    assert r.mention is not None and r.mention.name == "北京"
+    assert r.entry_id is None and not r.variants
+
+
+def test_region_named_in_question_picks_its_variant(engine: Engine) -> None:
+    r = engine.ask("乌海家庭医生签约了多少人")
+    if r.status == "answer":
+        assert [v.region for v in r.variants] == ["wuhai"]
+    else:
+        for sug in r.suggestions:
+            assert all(v.region == "wuhai" for v in sug.variants)
+
+
+def test_preferred_region_picks_variant(engine: Engine) -> None:
+    r = engine.answer_entry("fd-signup-figures", region="tongliao")
+    assert [v.region for v in r.variants] == ["tongliao"] and not r.other_region
+
+
+def test_no_variant_for_preferred_region_is_flagged(engine: Engine, renderer: Renderer) -> None:
+    r = engine.answer_entry("ltc-monthly-benefit", region="wuhai")
+    assert r.other_region and [v.region for v in r.variants] == ["changji"]
+    text = renderer.plain(r)
+    assert "乌海" in text and "昌吉" in text
+
+
+def test_region_wide_answer_holds_inside(kb: KnowledgeBase, engine: Engine) -> None:
+    # A Xinjiang-wide variant holds in Horgos; a Changji one does not hold in Horgos.
+    assert kb.ancestors("horgos") == ("horgos", "xinjiang")
+    assert kb.ancestors("jimsar") == ("jimsar", "changji", "xinjiang")
+    r = engine.answer_entry("ltc-monthly-benefit", region="horgos")
+    assert r.other_region
+
+
+def test_staleness(kb: KnowledgeBase) -> None:
+    today = dt.date(2026, 11, 25)
+    assert as_of_date("2024-02") == dt.date(2024, 2, 29)
+    assert as_of_date("2021") == dt.date(2021, 12, 31)
+    assert is_stale("2021-11", today)
+    assert not is_stale("2025-03-21", today)
+    old = Engine(kb, today=today).answer_entry("fd-signup-figures", region="tongliao")
+    fresh = Engine(kb, today=dt.date(2022, 1, 1)).answer_entry(
+        "fd-signup-figures", region="tongliao"
+    )
+    assert old.stale and not fresh.stale
+
+
+def test_stale_answer_carries_caution(engine: Engine, renderer: Renderer) -> None:
+    r = engine.answer_entry("fd-signup-figures", region="tongliao")
+    assert "两年" in renderer.plain(r)
+
+
+def test_json_contract(engine: Engine, renderer: Renderer) -> None:
+    keys = {
+        "question",
+        "status",
+        "entry_id",
+        "score",
+        "answer",
+        "lang",
+        "region",
+        "source",
+        "suggestions",
+    }
+    for q in ("长期护理保险一个月最多能报多少钱", "医保", "今天天气怎么样"):
+        for lang in ("zh", "en"):
+            d = renderer.to_json(engine.ask(q, lang=lang))
+            assert set(d) == keys
+            assert d["status"] in ("answer", "clarify", "fallback") and d["lang"] == lang
+            assert isinstance(d["score"], float)
+            if d["status"] == "answer":
+                assert d["entry_id"] and d["answer"] and d["region"]
+                assert set(d["source"]) == {"id", "title", "outlet", "date", "region"}
+            else:
+                assert d["entry_id"] is None and d["answer"] is None
+            for sug in d["suggestions"]:
+                assert set(sug) == {"entry_id", "question", "answer", "score"}
+
+
+def test_related_entries_prefer_same_topic(engine: Engine) -> None:
+    rel = engine.related("ltc-monthly-benefit")
+    assert 0 < len(rel) <= 3 and all(e.id != "ltc-monthly-benefit" for e in rel)
+    assert rel[0].topic == "long_term_care"

@@ -1,0 +1,49 @@
+"""Every figure in a Chinese answer appears in the report the answer cites."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.kb import KnowledgeBase
+from tests.conftest import SEEDS_DIR
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+pytestmark = pytest.mark.skipif(
+    not SEEDS_DIR.is_dir(), reason=f"source reports not found at {SEEDS_DIR} (../shared/seeds)"
+)
+
+
+def seed_text(name: str) -> str:
+    # The reports are extracted from newspaper pages: numbers can be split by line breaks
+    # and spaces ("2 月 19 日"), so compare against the text with white space removed.
+    return "".join((SEEDS_DIR / name).read_text(encoding="utf-8").split())
+
+
+def test_every_number_is_in_the_cited_report(kb: KnowledgeBase) -> None:
+    missing = []
+    for e in kb.entries:
+        for v in e.variants:
+            text = seed_text(kb.sources[v.source].file)
+            for n in NUMBER.findall(v.answer["zh"]):
+                if n not in text:
+                    missing.append(f"{e.id} [{v.region}] cites {v.source} but {n} is not in it")
+    assert not missing, "\n".join(missing)
+
+
+def test_english_answers_carry_the_same_figures(kb: KnowledgeBase) -> None:
+    differ = []
+    for e in kb.entries:
+        for v in e.variants:
+            zh = set(NUMBER.findall(v.answer["zh"]))
+            en = set(NUMBER.findall(v.answer["en"]))
+            if not en <= zh:
+                differ.append(f"{e.id} [{v.region}]: en has {sorted(en - zh)} not in zh")
+    assert not differ, "\n".join(differ)
+
+
+def test_source_files_exist(kb: KnowledgeBase) -> None:
+    for s in kb.sources.values():
+        assert (SEEDS_DIR / s.file).is_file(), s.id
