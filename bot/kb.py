@@ -126,6 +126,7 @@ class KnowledgeBase:
     sources: Mapping[str, Source]
     regions: Mapping[str, Region]
     places: tuple[Place, ...]
+    destination_markers: tuple[str, ...]
     synonyms: Mapping[str, tuple[str, ...]]
     fillers: tuple[str, ...]
     directory: str = ""
@@ -473,6 +474,13 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
             raw_special[name] = _read_yaml(path, problems)
     sources = _load_sources(raw_special["sources.yaml"], problems)
     regions, places = _load_regions(raw_special["regions.yaml"], problems)
+    raw_regions = raw_special["regions.yaml"]
+    markers = _str_list(raw_regions.get("destination_markers", [])) if isinstance(
+        raw_regions, dict) else ()
+    if markers is None:
+        problems.append(Problem("regions.yaml", "must be a list of words",
+                                field="destination_markers"))
+        markers = ()
     synonyms, fillers = _load_synonyms(raw_special["synonyms.yaml"], problems)
     for s in sources.values():
         if regions and s.region not in regions:
@@ -504,6 +512,7 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
         sources=sources,
         regions=regions,
         places=tuple(places),
+        destination_markers=markers,
         synonyms=synonyms,
         fillers=fillers,
         directory=str(root),

@@ -24,13 +24,17 @@ from rapidfuzz import fuzz, process
 from bot.kb import KnowledgeBase
 from bot.normalize import tokens
 
-# Weight of the n-gram cosine in the combined score (the rest is the fuzzy phrasing score).
-COSINE_WEIGHT = 0.6
+# Weights of the three kinds of evidence in the combined 0-100 score. Chosen on the dev set
+# (`eval`), where the entry-level cosine alone ranks best and the phrasing-level scores
+# separate a near-copy of one phrasing from a question that merely shares topic words.
+ENTRY_COSINE_WEIGHT = 0.4
+PHRASING_COSINE_WEIGHT = 0.3
+PHRASING_FUZZ_WEIGHT = 0.3
 # Keywords count this many times over a phrasing's words: an admin listed them as evidence.
 KEYWORD_BOOST = 2.0
-# How many entries (by cosine) get the more expensive phrasing comparison.
+# How many entries (by entry cosine) get the phrasing-level comparisons.
 CANDIDATES = 12
-# Phrasing scores below this are treated as no resemblance at all.
+# rapidfuzz scores below this are treated as no resemblance at all.
 FUZZ_CUTOFF = 30.0
 
 
@@ -38,8 +42,9 @@ FUZZ_CUTOFF = 30.0
 class Scored:
     entry_id: str
     score: float  # 0..100, the combined score
-    cosine: float  # 0..100
-    fuzzy: float  # 0..100
+    cosine: float  # 0..100, entry-level n-gram cosine
+    phrasing: float  # 0..100, best phrasing-level n-gram cosine
+    fuzzy: float  # 0..100, best rapidfuzz ratio against one phrasing
 
 
 class Index:
@@ -53,6 +58,7 @@ class Index:
         self.phrasings: list[str] = []
         self.phrasing_entry: list[int] = []
         self.entry_phrasings: list[list[int]] = []
+        row_tokens: list[Counter[str]] = []
         for i, entry in enumerate(kb.entries):
             bag: Counter[str] = Counter()
             rows: list[int] = []
@@ -61,7 +67,9 @@ class Index:
                     norm = normalizer(q)
                     if not norm:
                         continue
-                    bag.update(set(tokens(norm)))
+                    toks = tokens(norm)
+                    bag.update(set(toks))
+                    row_tokens.append(Counter(toks))
                     rows.append(len(self.phrasings))
                     self.phrasings.append(norm)
                     self.phrasing_entry.append(i)
@@ -86,45 +94,64 @@ class Index:
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for t, w in weights.items():
                 self.postings[t].append((i, w / norm))
+        # Each phrasing as a unit vector, for the phrasing-level cosine of the candidates.
+        self.row_vectors = [self._unit(self._weigh(c)) for c in row_tokens]
 
-    def _cosines(self, query_tokens: Sequence[str]) -> dict[int, float]:
-        counts = Counter(query_tokens)
-        q_weights = {
+    def _weigh(self, counts: Counter[str]) -> dict[str, float]:
+        return {
             t: (1.0 + math.log(c)) * self.idf.get(t, self.unknown_idf) for t, c in counts.items()
         }
-        q_norm = math.sqrt(sum(w * w for w in q_weights.values())) or 1.0
+
+    @staticmethod
+    def _unit(weights: dict[str, float]) -> dict[str, float]:
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {t: w / norm for t, w in weights.items()}
+
+    def _cosines(self, query: dict[str, float]) -> dict[int, float]:
+        """Entry-level cosine of the unit query vector against every entry sharing a token."""
         acc: dict[int, float] = defaultdict(float)
-        for t, qw in q_weights.items():
+        for t, qw in query.items():
             for i, ew in self.postings.get(t, ()):
                 acc[i] += qw * ew
-        return {i: s / q_norm for i, s in acc.items()}
+        return acc
 
     def rank(self, normalized: str, limit: int = 5) -> list[Scored]:
         """Entries by combined score, best first; empty when the question has no words."""
         toks = tokens(normalized)
         if not toks:
             return []
-        cosines = self._cosines(toks)
+        query = self._unit(self._weigh(Counter(toks)))
+        cosines = self._cosines(query)
         top = sorted(cosines, key=cosines.__getitem__, reverse=True)[:CANDIDATES]
         rows = [r for i in top for r in self.entry_phrasings[i]]
-        best_fuzz: dict[int, float] = {}
+        best_cos: dict[int, float] = defaultdict(float)
+        for r in rows:
+            vec = self.row_vectors[r]
+            c = sum(w * vec.get(t, 0.0) for t, w in query.items())
+            i = self.phrasing_entry[r]
+            best_cos[i] = max(best_cos[i], c)
+        best_fuzz: dict[int, float] = defaultdict(float)
         # One C++ call over the candidates' pre-normalized phrasings.
         matches = process.extract(
             normalized,
             [self.phrasings[r] for r in rows],
-            scorer=fuzz.WRatio,
+            scorer=fuzz.ratio,
             processor=None,
             score_cutoff=FUZZ_CUTOFF,
             limit=None,
         )
         for _, score, pos in matches:
             i = self.phrasing_entry[rows[pos]]
-            best_fuzz[i] = max(best_fuzz.get(i, 0.0), score)
+            best_fuzz[i] = max(best_fuzz[i], score)
         scored = []
         for i in top:
-            cos = cosines[i] * 100.0
-            fz = best_fuzz.get(i, 0.0)
-            combined = COSINE_WEIGHT * cos + (1.0 - COSINE_WEIGHT) * fz
-            scored.append(Scored(self.entry_ids[i], round(combined, 2), round(cos, 2), fz))
+            ecos, pcos, fz = 100.0 * cosines[i], 100.0 * best_cos[i], best_fuzz[i]
+            combined = (
+                ENTRY_COSINE_WEIGHT * ecos
+                + PHRASING_COSINE_WEIGHT * pcos
+                + PHRASING_FUZZ_WEIGHT * fz
+            )
+            scored.append(Scored(self.entry_ids[i], round(combined, 2), round(ecos, 2),
+                                 round(pcos, 2), round(fz, 2)))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored[:limit]

@@ -47,6 +47,7 @@ class RegionFinder:
                 if key:
                     table[key] = Mention(key, region.id, None)
         self._table = table
+        self._markers = tuple(m for m in (normalizer(x) for x in kb.destination_markers) if m)
         words = sorted(table, key=len, reverse=True)
         self._re = re.compile("|".join(re.escape(w) for w in words)) if words else None
 
@@ -54,7 +55,11 @@ class RegionFinder:
         """The most specific place named: an uncovered place wins over a covered one."""
         if self._re is None:
             return None
-        found = [self._table[m.group(0)] for m in self._re.finditer(normalized)]
+        found = [
+            self._table[m.group(0)]
+            for m in self._re.finditer(normalized)
+            if self._table[m.group(0)].covered or not self._is_destination(normalized, m.start())
+        ]
         if not found:
             return None
         # "北京的医保和新疆一样吗" is about Beijing: any uncovered place makes the
@@ -64,6 +69,11 @@ class RegionFinder:
             return uncovered[0]
         # Prefer the innermost covered region named (昌吉 over 新疆).
         return max(found, key=lambda m: len(self._kb.ancestors(m.region)))
+
+    def _is_destination(self, text: str, start: int) -> bool:
+        """Whether the place starting at `start` is where someone goes (去海南), not home."""
+        before = text[:start].rstrip()
+        return any(before.endswith(m) for m in self._markers)
 
     def strip(self, normalized: str) -> str:
         """The question without place names, so that 乌海 doesn't weigh in matching."""
