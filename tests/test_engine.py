@@ -14,7 +14,7 @@ from bot.render import Renderer
 
 
 def s(entry: str, score: float) -> Scored:
-    return Scored(entry, score, score, score)
+    return Scored(entry, score, score, score, score)
 
 
 class TestDecide:
