@@ -151,7 +151,14 @@ class Index:
                 + PHRASING_COSINE_WEIGHT * pcos
                 + PHRASING_FUZZ_WEIGHT * fz
             )
-            scored.append(Scored(self.entry_ids[i], round(combined, 2), round(ecos, 2),
-                                 round(pcos, 2), round(fz, 2)))
+            scored.append(
+                Scored(
+                    self.entry_ids[i],
+                    round(combined, 2),
+                    round(ecos, 2),
+                    round(pcos, 2),
+                    round(fz, 2),
+                )
+            )
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored[:limit]
