@@ -3,11 +3,13 @@
 Pure: an `Index` is built once per knowledge base (all phrasings normalized and
 tokenized at load); `Index.rank` is then a few dictionary look-ups and one rapidfuzz call.
 
-Two kinds of evidence are combined, because each fails where the other holds:
+Three kinds of evidence are combined, because each fails where another holds:
 - **Bag of character n-grams, IDF-weighted cosine** against everything an entry says it
   answers (all phrasings and keywords together). It copes with paraphrase and word order,
   and its IDF weighting makes a question full of words the FAQ never uses (生育, 工伤…)
   score low, which is what rejects out-of-scope questions.
+- **The same cosine against the single closest phrasing**, which separates a question
+  that is one phrasing reworded from one that only shares the topic's words.
 - **rapidfuzz similarity to the single closest phrasing.** It rewards a question that is
   nearly one of the phrasings, typos included.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process

@@ -37,6 +37,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw.rstrip("s"))
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
 def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
     raw = env.get(name, "")
     try:
@@ -60,6 +70,8 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    user_rate_limit: int = 20  # messages per user per minute in Telegram; 0 = no limit
+    faq_poll_seconds: float = 2.0  # how often the bot looks for edits in faq/
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,4 +90,6 @@ class Settings:
             webhook_port=_int(env, "BOT_WEBHOOK_PORT", 8443),
             webhook_secret=env.get("BOT_WEBHOOK_SECRET") or None,
             log_level=(env.get("BOT_LOG_LEVEL") or "INFO").upper(),
+            user_rate_limit=_int(env, "BOT_USER_RATE_LIMIT", 20),
+            faq_poll_seconds=_float(env, "BOT_FAQ_POLL_SECONDS", 2.0),
         )
