@@ -262,3 +262,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `… | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        return 0

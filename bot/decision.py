@@ -18,14 +18,18 @@ Status = Literal["answer", "clarify", "fallback"]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Named, documented thresholds on the combined 0-100 score (see `eval --sweep`)."""
+    """Named, documented thresholds on the combined 0-100 score (see `eval --sweep`).
+
+    Chosen on the dev set for a wrong-answer rate near 1% with no out-of-scope question
+    answered, then rounded up a little: the held-out set is harder than the one we tune on.
+    """
 
     # The best entry must reach this to be answered outright.
-    answer: float = 62.0
+    answer: float = 36.0
     # ...and lead the runner-up by this much; closer than that, the user picks.
-    margin: float = 6.0
+    margin: float = 3.0
     # Below this nothing is offered at all: the question is out of scope.
-    clarify: float = 42.0
+    clarify: float = 24.0
     # How many suggestions a clarify (or a region-mismatch fallback) offers.
     max_suggestions: int = 3
 

@@ -173,7 +173,7 @@ def sweep(engine: Engine, cases: Sequence[Case]) -> str:
     """Answer threshold against share answered, wrong answers and helpfulness."""
     base = engine.thresholds
     lines = [f"{'answer>=':>9}{'answered':>10}{'right':>8}{'wrong':>8}{'helpful':>9}{'oos_rej':>9}"]
-    for th in range(40, 86, 3):
+    for th in range(24, 62, 3):
         engine.thresholds = dataclasses.replace(
             base, answer=float(th), clarify=min(base.clarify, float(th))
         )

@@ -92,17 +92,20 @@ class Index:
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, bag in enumerate(bags):
             # Sublinear term frequency: ten phrasings sharing a word is not ten times the evidence.
-            weights = {t: (1.0 + math.log(c)) * self.idf[t] for t, c in bag.items()}
+            weights = {t: self._tf(c) * self.idf[t] for t, c in bag.items()}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for t, w in weights.items():
                 self.postings[t].append((i, w / norm))
         # Each phrasing as a unit vector, for the phrasing-level cosine of the candidates.
         self.row_vectors = [self._unit(self._weigh(c)) for c in row_tokens]
 
+    @staticmethod
+    def _tf(count: float) -> float:
+        # Sublinear: ten phrasings sharing a word is not ten times the evidence.
+        return 1.0 + math.log(count)
+
     def _weigh(self, counts: Counter[str]) -> dict[str, float]:
-        return {
-            t: (1.0 + math.log(c)) * self.idf.get(t, self.unknown_idf) for t, c in counts.items()
-        }
+        return {t: self._tf(c) * self.idf.get(t, self.unknown_idf) for t, c in counts.items()}
 
     @staticmethod
     def _unit(weights: dict[str, float]) -> dict[str, float]:
