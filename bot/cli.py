@@ -114,6 +114,8 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
                 print()
                 break
             text = line.strip()
+            if not text:  # a bare Enter just asks again
+                continue
             if text.lower() in ("q", "quit", "exit", "退出"):
                 break
             if text.isdigit() and 0 < int(text) <= len(offered):
