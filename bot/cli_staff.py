@@ -1,0 +1,326 @@
+"""`python -m bot review …` and `python -m bot purge …`: the service staff's commands.
+
+Registered into the main CLI by `register(subparsers)`; each subcommand sets `func`.
+Reports read the query log (BOT_DB_PATH, or --db); `suggest --apply` edits the FAQ
+(BOT_FAQ_DIR, or --faq-dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import faq_edit, review
+from bot.i18n import Locales
+from bot.kb import FaqError, KnowledgeBase, load_kb
+from bot.normalize import Normalizer
+from bot.settings import Settings
+from bot.store import QueryStore, StoreError
+
+_OLDER_THAN = re.compile(r"^(\d+)\s*([dw]?)$")
+
+
+def register(subparsers: Any) -> None:
+    """Add `review <report>` and `purge` to the main parser."""
+    p = subparsers.add_parser("review", help="staff reports on the query log")
+    reports = p.add_subparsers(dest="report", required=True, metavar="REPORT")
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--since", help="start: YYYY-MM-DD, ISO time, or age like 7d (default 30d)")
+        q.add_argument("--until", help="end: YYYY-MM-DD (inclusive), ISO time, or age")
+        q.add_argument("--all", dest="everything", action="store_true",
+                       help="the whole log (no default --since)")
+        q.add_argument("--json", action="store_true", help="machine-readable output")
+        q.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
+        q.add_argument("--lang", choices=("zh", "en"), default="zh",
+                       help="language of messages and FAQ questions shown")
+
+    q = reports.add_parser("unanswered", help="fallback/unresolved questions grouped by similarity")
+    common(q)
+    q.add_argument("--limit", type=int, default=20, help="groups to show (0: all)")
+    q.add_argument("--similarity", type=float, default=review.DEFAULT_SIMILARITY,
+                   help="0-100: how alike questions must be to group (default %(default)s)")
+    q.add_argument("--examples", type=int, default=3, help="examples per group in the table")
+    q.set_defaults(func=lambda a: asyncio.run(_unanswered(a)))
+
+    q = reports.add_parser("feedback", help="entries voted unhelpful and what was asked")
+    common(q)
+    q.add_argument("--limit", type=int, default=20)
+    q.set_defaults(func=lambda a: asyncio.run(_feedback(a)))
+
+    q = reports.add_parser("top", help="most asked entries and topics")
+    common(q)
+    q.add_argument("--limit", type=int, default=20)
+    q.set_defaults(func=lambda a: asyncio.run(_top(a)))
+
+    q = reports.add_parser("stats", help="counts per day, status, topic, region, language")
+    common(q)
+    q.set_defaults(func=lambda a: asyncio.run(_stats(a)))
+
+    q = reports.add_parser("export", help="the masked log as CSV (Excel) or JSON lines")
+    common(q)
+    q.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    q.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    q.set_defaults(func=lambda a: asyncio.run(_export(a)))
+
+    q = reports.add_parser("suggest",
+                           help="YAML adding an unanswered group's questions to an entry")
+    common(q)
+    q.add_argument("group", help="group key (e.g. 3fa9c2) or rank (1, 2, …) from `unanswered`")
+    q.add_argument("entry", help="the FAQ entry id the questions should find")
+    q.add_argument("--apply", action="store_true",
+                   help="write it into the entry's faq file (validated first)")
+    q.add_argument("--max", type=int, default=10, help="most phrasings to add")
+    q.add_argument("--similarity", type=float, default=review.DEFAULT_SIMILARITY)
+    q.add_argument("--faq-dir", dest="staff_faq_dir", type=Path, metavar="DIR",
+                   help="FAQ directory (default BOT_FAQ_DIR)")
+    q.set_defaults(func=lambda a: asyncio.run(_suggest(a)))
+
+    p = subparsers.add_parser("purge", help="delete query-log rows older than the retention")
+    p.add_argument("--older-than", dest="older_than",
+                   help="age like 180d or 26w (default BOT_RETENTION_DAYS, 180d)")
+    p.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+    p.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(func=lambda a: asyncio.run(_purge(a)))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = getattr(args, "settings", None)
+    return s if isinstance(s, Settings) else Settings.from_env()
+
+
+def _locales(args: argparse.Namespace) -> Locales:
+    return Locales.load(_settings(args).locales_dir)
+
+
+def _say(args: argparse.Namespace, key: str, stream: TextIO | None = None, **values: Any) -> None:
+    print(_locales(args).t(getattr(args, "lang", "zh"), f"staff.{key}", **values),
+          file=stream or sys.stderr)
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return Path(args.db) if getattr(args, "db", None) else _settings(args).db_path
+
+
+def _faq_dir(args: argparse.Namespace) -> Path:
+    for name in ("staff_faq_dir", "faq_dir"):
+        value = getattr(args, name, None)
+        if value:
+            return Path(value)
+    return _settings(args).faq_dir
+
+
+async def _open(args: argparse.Namespace) -> QueryStore | None:
+    """The log for reading (no secret: reports never need one), or None if there is none."""
+    path = _db_path(args)
+    if not path.exists():
+        _say(args, "no_db", path=path)
+        return None
+    return await QueryStore.open(path, None, writer=False)
+
+
+def _kb(args: argparse.Namespace, quiet: bool = False) -> KnowledgeBase | None:
+    try:
+        return load_kb(_faq_dir(args))
+    except FaqError as exc:
+        if not quiet:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            _say(args, "kb_unavailable", error=first)
+        return None
+
+
+def _period(args: argparse.Namespace) -> review.Period:
+    return review.make_period(args.since, args.until, everything=args.everything)
+
+
+def _guard(fn: Any) -> Any:
+    """Turn expected errors (bad period, unusable database) into a message and exit code."""
+
+    async def run(args: argparse.Namespace) -> int:
+        try:
+            return int(await fn(args))
+        except review.PeriodError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except StoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@_guard
+async def _unanswered(args: argparse.Namespace) -> int:
+    period = _period(args)
+    kb = _kb(args, quiet=True)
+    norm = Normalizer(kb.synonyms, kb.fillers) if kb else None
+    store = await _open(args)
+    if store is None:
+        return 1
+    async with store:
+        report = await review.unanswered(store, period, limit=args.limit,
+                                         similarity=args.similarity, normalizer=norm)
+    print(review.as_json(report) if args.json else
+          review.render_unanswered(report, examples=args.examples))
+    return 0
+
+
+@_guard
+async def _feedback(args: argparse.Namespace) -> int:
+    period = _period(args)
+    kb = _kb(args, quiet=args.json)
+    store = await _open(args)
+    if store is None:
+        return 1
+    async with store:
+        items = await review.feedback(store, period, limit=args.limit, kb=kb, lang=args.lang)
+    if args.json:
+        print(review.as_json({"period": period, "entries": items}))
+    else:
+        print(review.render_feedback(items, period))
+    return 0
+
+
+@_guard
+async def _top(args: argparse.Namespace) -> int:
+    period = _period(args)
+    kb = _kb(args, quiet=args.json)
+    store = await _open(args)
+    if store is None:
+        return 1
+    async with store:
+        report = await review.top(store, period, limit=args.limit, kb=kb, lang=args.lang)
+    print(review.as_json(report) if args.json else review.render_top(report))
+    return 0
+
+
+@_guard
+async def _stats(args: argparse.Namespace) -> int:
+    period = _period(args)
+    store = await _open(args)
+    if store is None:
+        return 1
+    async with store:
+        report = await review.stats(store, period)
+    print(review.as_json(report) if args.json else review.render_stats(report))
+    return 0
+
+
+@_guard
+async def _export(args: argparse.Namespace) -> int:
+    period = _period(args)
+    store = await _open(args)
+    if store is None:
+        return 1
+    async with store:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                n = await review.export(store, period, args.format, out)
+            _say(args, "exported", count=n, path=args.output)
+        else:
+            await review.export(store, period, args.format, sys.stdout)
+            sys.stdout.flush()
+    return 0
+
+
+@_guard
+async def _suggest(args: argparse.Namespace) -> int:
+    period = _period(args)
+    faq_dir = _faq_dir(args)
+    kb = _kb(args, quiet=True)
+    try:
+        path = faq_edit.find_entry_file(faq_dir, args.entry)
+    except faq_edit.EditError:
+        _say(args, "entry_not_found", entry=args.entry)
+        return 1
+    norm = Normalizer(kb.synonyms, kb.fillers) if kb else None
+    store = await _open(args)
+    if store is None:
+        return 1
+    async with store:
+        report = await review.unanswered(store, period, limit=0, similarity=args.similarity,
+                                         normalizer=norm)
+    group = review.find_group(report, args.group)
+    if group is None:
+        _say(args, "group_not_found", group=args.group)
+        return 1
+    existing: list[str] = []
+    if kb and args.entry in kb.by_id:
+        existing = [q for qs in kb.entry(args.entry).questions.values() for q in qs]
+    adds = review.phrasings(group, limit=args.max, existing=existing, normalizer=norm)
+    if not adds:
+        _say(args, "nothing_to_add", entry=args.entry)
+        return 1
+    text = faq_edit.snippet(args.entry, adds, path.name)
+    if args.json and not args.apply:
+        print(review.as_json({"group": group, "entry": args.entry, "file": str(path),
+                              "phrasings": adds, "yaml": text}))
+        return 0
+    if not args.apply:
+        print(text, end="")
+        _say(args, "apply_hint", file=path)
+        return 0
+    try:
+        result = faq_edit.apply(faq_dir, args.entry, adds, normalize=norm)
+    except faq_edit.EditError as exc:
+        _say(args, "refused", reason=str(exc))
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    count = sum(len(v) for v in result.added.values())
+    if count == 0:
+        _say(args, "nothing_to_add", entry=args.entry)
+        return 1
+    print(result.diff, end="")
+    _say(args, "applied", stream=sys.stdout, count=count, entry=args.entry, file=result.file)
+    return 0
+
+
+# --------------------------------------------------------------------------- purge
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """180d, 26w or 180 (days)."""
+    m = _OLDER_THAN.match(text.strip().lower())
+    if not m:
+        raise review.PeriodError(f"--older-than must look like 180d or 26w, got {text!r}")
+    n = int(m.group(1))
+    return dt.timedelta(weeks=n) if m.group(2) == "w" else dt.timedelta(days=n)
+
+
+@_guard
+async def _purge(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    age = parse_age(args.older_than) if args.older_than else dt.timedelta(
+        days=settings.retention_days)
+    cutoff = dt.datetime.now(dt.UTC) - age
+    store = await _open(args)
+    if store is None:
+        return 1
+    async with store:
+        if args.dry_run:
+            counts = {"queries": await store.count_older(cutoff)}
+        else:
+            counts = await store.purge(cutoff)
+    when = cutoff.strftime("%Y-%m-%d %H:%M UTC")
+    if args.json:
+        print(review.as_json({"cutoff": cutoff.isoformat(), "dry_run": args.dry_run,
+                              "deleted" if not args.dry_run else "older": counts}))
+    elif args.dry_run:
+        _say(args, "purge_dry_run", stream=sys.stdout, queries=counts["queries"], cutoff=when)
+    else:
+        _say(args, "purged", stream=sys.stdout, cutoff=when, **counts)
+    return 0
