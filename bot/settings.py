@@ -72,6 +72,7 @@ class Settings:
     log_level: str = "INFO"
     user_rate_limit: int = 20  # messages per user per minute in Telegram; 0 = no limit
     faq_poll_seconds: float = 2.0  # how often the bot looks for edits in faq/
+    telegram_max_rate: float = 30.0  # messages/s the bot sends at most (Telegram's limit); 0 = off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,4 +93,5 @@ class Settings:
             log_level=(env.get("BOT_LOG_LEVEL") or "INFO").upper(),
             user_rate_limit=_int(env, "BOT_USER_RATE_LIMIT", 20),
             faq_poll_seconds=_float(env, "BOT_FAQ_POLL_SECONDS", 2.0),
+            telegram_max_rate=_float(env, "BOT_TELEGRAM_MAX_RATE", 30.0),
         )

@@ -1,0 +1,194 @@
+"""What users say to the bot: commands, questions, and everything that is not text.
+
+Handlers only translate: Telegram in -> engine / locales -> HTML out -> query log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.app import services
+from bot.i18n import DEFAULT_LANG
+from bot.store import new_query_id, record_from_result
+from bot.tg_html import Block, pack, text_messages
+from bot.tg_keyboards import fallback_markup, lang_markup, region_markup, topics_markup
+from bot.tg_ratelimit import Verdict
+from bot.tg_reply import (
+    GROUPS,
+    addressed_to_bot,
+    question_text,
+    send_html,
+    send_result,
+    topic_pairs,
+)
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def _reply_to(update: Update) -> int | None:
+    """Quote the question in groups (whose question is answered?) and for an edited message
+    (which version is answered?); in a private chat the answer follows the question."""
+    message = update.effective_message
+    if message is None:
+        return None
+    if message.chat.type in GROUPS or update.edited_message is not None:
+        return message.message_id
+    return None
+
+
+async def gate(update: Update, context: Context) -> None:
+    """Ignore what is not for the bot and hold each user to the per-minute limit."""
+    svc = services(context)
+    message = update.effective_message
+    if update.callback_query is None and (message is None
+                                          or not addressed_to_bot(message, context.bot)):
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is None:
+        return
+    verdict = svc.limiter.hit(user.id)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.NOTIFY:
+        log.info("rate limit reached (update %s)", update.update_id)
+        text = svc.locales.t((await svc.prefs(user)).lang, "tg.rate_limited")
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif message is not None:
+            await send_html(context.bot, message.chat_id, text_messages(text),
+                            reply_to=_reply_to(update))
+    elif update.callback_query is not None:
+        await update.callback_query.answer()  # stop the button's spinner, say nothing
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet the user, say how to ask, and offer the core topics."""
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert chat is not None
+    lang = (await svc.prefs(user)).lang
+    name = user.first_name if user else ""
+    messages = text_messages(svc.locales.t(lang, "tg.greeting", name=name),
+                             svc.locales.t(lang, "tg.how_to_ask"))
+    kb = svc.holder.current.engine.kb
+    await send_html(context.bot, chat.id, messages,
+                    fallback_markup(None, (), topic_pairs(kb, lang)), _reply_to(update))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Explain how to ask and what the commands do."""
+    svc = services(context)
+    assert update.effective_chat is not None
+    lang = (await svc.prefs(update.effective_user)).lang
+    await send_html(context.bot, update.effective_chat.id,
+                    text_messages(svc.locales.t(lang, "tg.help")), reply_to=_reply_to(update))
+
+
+async def about(update: Update, context: Context) -> None:
+    """List the reports the answers come from, with their regions and dates."""
+    svc = services(context)
+    assert update.effective_chat is not None
+    lang = (await svc.prefs(update.effective_user)).lang
+    loaded = svc.holder.current
+    kb, loc = loaded.engine.kb, svc.locales
+    lines = [
+        loc.t(lang, "tg.about_source_inferred" if s.date_inferred else "tg.about_source",
+              title=s.title, outlet=s.outlet, date=s.date, region=kb.region_name(s.region, lang))
+        for s in sorted(kb.sources.values(), key=lambda s: (s.date, s.id), reverse=True)
+    ]
+    messages = pack([
+        Block(loc.t(lang, "tg.about_title"), "b"),
+        Block(loc.t(lang, "tg.about_intro", regions=loaded.renderer.covered_regions(lang))),
+        Block("\n".join(lines)),
+        Block(loc.t(lang, "tg.about_footer", topics=len(kb.topics), entries=len(kb.entries)),
+              "i"),
+    ])
+    await send_html(context.bot, update.effective_chat.id, messages, reply_to=_reply_to(update))
+
+
+async def topics(update: Update, context: Context) -> None:
+    """Offer the topics as buttons (browsing continues in tg_callbacks)."""
+    svc = services(context)
+    assert update.effective_chat is not None
+    lang = (await svc.prefs(update.effective_user)).lang
+    kb = svc.holder.current.engine.kb
+    await send_html(context.bot, update.effective_chat.id,
+                    text_messages(svc.locales.t(lang, "tg.topics_title")),
+                    topics_markup(svc.locales, lang, topic_pairs(kb, lang), 0), _reply_to(update))
+
+
+async def region(update: Update, context: Context) -> None:
+    """Offer the covered regions; the choice is remembered and narrows answers."""
+    svc = services(context)
+    assert update.effective_chat is not None
+    prefs = await svc.prefs(update.effective_user)
+    kb = svc.holder.current.engine.kb
+    current = (kb.region_name(prefs.region, prefs.lang) if prefs.region
+               else svc.locales.t(prefs.lang, "tg.region_none"))
+    regions = [(rid, kb.region_name(rid, prefs.lang)) for rid in kb.regions]
+    await send_html(context.bot, update.effective_chat.id,
+                    text_messages(svc.locales.t(prefs.lang, "tg.region_prompt", current=current)),
+                    region_markup(svc.locales, prefs.lang, regions, prefs.region),
+                    _reply_to(update))
+
+
+async def lang(update: Update, context: Context) -> None:
+    """Offer the languages there are locale files for."""
+    svc = services(context)
+    assert update.effective_chat is not None
+    current = (await svc.prefs(update.effective_user)).lang
+    codes = sorted(svc.locales.languages, key=lambda c: (c != DEFAULT_LANG, c))  # zh first
+    languages = [(code, svc.locales.t(code, "tg.lang_name")) for code in codes]
+    await send_html(context.bot, update.effective_chat.id,
+                    text_messages(svc.locales.t(current, "tg.lang_prompt")),
+                    lang_markup(svc.locales, current, languages), _reply_to(update))
+
+
+async def ask(update: Update, context: Context) -> None:
+    """Answer a question: engine -> HTML with buttons -> query log (also if sending fails)."""
+    started = time.perf_counter()
+    svc = services(context)
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    assert message is not None and chat is not None
+    prefs = await svc.prefs(user)
+    loaded = svc.holder.current  # read once: a reload meanwhile does not change this answer
+    result = loaded.engine.ask(question_text(message, context.bot), prefs.lang, prefs.region)
+    qid = new_query_id()
+    try:
+        await send_result(context.bot, chat.id, loaded, result, qid, _reply_to(update))
+    finally:
+        latency_ms = (time.perf_counter() - started) * 1000
+        await svc.store.log_query(record_from_result(
+            result, channel="telegram", chat_type=str(chat.type), user_id=user.id if user else None,
+            latency_ms=latency_ms, query_id=qid))
+
+
+async def not_text(update: Update, context: Context) -> None:
+    """Stickers, photos, voice, locations, files…: ask for text, politely."""
+    svc = services(context)
+    assert update.effective_chat is not None
+    lang = (await svc.prefs(update.effective_user)).lang
+    await send_html(context.bot, update.effective_chat.id,
+                    text_messages(svc.locales.t(lang, "tg.send_text")), reply_to=_reply_to(update))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not have: point to /help (in groups only if it named us)."""
+    message = update.effective_message
+    assert message is not None
+    if message.chat.type != ChatType.PRIVATE and "@" not in (message.text or "").split()[0]:
+        return  # "/foo" in a group is probably another bot's command
+    svc = services(context)
+    lang = (await svc.prefs(update.effective_user)).lang
+    await send_html(context.bot, message.chat_id,
+                    text_messages(svc.locales.t(lang, "tg.unknown_command")),
+                    reply_to=_reply_to(update))
+

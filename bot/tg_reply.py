@@ -1,0 +1,142 @@
+"""Sending and editing: engine results and locale text out to Telegram, as HTML.
+
+Shared by the conversation, callback and staff handlers so that every reply goes out the
+same way: HTML parse mode, split under 4096 characters, keyboard under the last part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+
+from bot.engine import Result
+from bot.faq_reload import Loaded
+from bot.kb import KnowledgeBase
+from bot.tg_html import result_messages
+from bot.tg_keyboards import answer_markup, clarify_markup, fallback_markup
+
+log = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def send_html(
+    bot: Bot,
+    chat_id: int,
+    messages: Sequence[str],
+    markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
+) -> Message | None:
+    """Send HTML messages in order: the quote on the first, the keyboard under the last."""
+    sent = None
+    for i, text in enumerate(messages):
+        sent = await bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+            reply_markup=markup if i == len(messages) - 1 else None,
+            reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
+                              if reply_to is not None and i == 0 else None),
+        )
+    return sent
+
+
+async def edit_html(
+    query: CallbackQuery, messages: Sequence[str], markup: InlineKeyboardMarkup | None
+) -> None:
+    """Replace the text and keyboard of the message a button was on (first part only)."""
+    with contextlib.suppress(BadRequest):  # "message is not modified": nothing to do
+        await query.edit_message_text(messages[0], parse_mode=ParseMode.HTML,
+                                      link_preview_options=NO_PREVIEW, reply_markup=markup)
+
+
+def topic_pairs(kb: KnowledgeBase, lang: str) -> list[tuple[str, str]]:
+    """(topic id, name) for the topic buttons."""
+    return [(t.id, t.name(lang)) for t in kb.topics]
+
+
+def result_markup(loaded: Loaded, r: Result, qid: str | None) -> InlineKeyboardMarkup | None:
+    """The buttons under a result: feedback + related, suggestions, or topics."""
+    renderer, lang = loaded.renderer, r.lang
+    if r.status == "answer" and r.entry_id is not None:
+        related = [(e.id, e.question(lang)) for e in loaded.related(r.entry_id)]
+        return answer_markup(renderer.loc, lang, qid, related)
+    suggestions = [(s.entry_id, renderer.suggestion_question(s, lang)) for s in r.suggestions]
+    if r.status == "clarify" and qid is not None:
+        return clarify_markup(renderer.loc, lang, qid, suggestions)
+    return fallback_markup(qid, suggestions, topic_pairs(loaded.engine.kb, lang))
+
+
+async def send_result(
+    bot: Bot,
+    chat_id: int,
+    loaded: Loaded,
+    r: Result,
+    qid: str | None,
+    reply_to: int | None = None,
+) -> Message | None:
+    """An engine result as HTML with its buttons (feedback keyed to `qid` when given)."""
+    return await send_html(bot, chat_id, result_messages(loaded.renderer, r),
+                           result_markup(loaded, r, qid), reply_to)
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def _mentions(message: Message, bot: Bot) -> bool:
+    username = (bot.username or "").lower()
+    for entity, text in {**message.parse_entities(), **message.parse_caption_entities()}.items():
+        if entity.type == MessageEntity.MENTION and text.lower() == f"@{username}":
+            return True
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id:
+            return True
+    return False
+
+
+def _replies_to_bot(message: Message, bot: Bot) -> bool:
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == bot.id)
+
+
+def _command_target(message: Message) -> str | None:
+    """For a command message: the bot it names after '@' ('' when none), else None."""
+    text = message.text or ""
+    if not text.startswith("/"):
+        return None
+    command = text.split(maxsplit=1)[0]
+    return command.partition("@")[2].lower()
+
+
+def addressed_to_bot(message: Message, bot: Bot) -> bool:
+    """Whether the bot should react: everything in private; in groups only commands, mentions
+    of the bot and replies to it (a group's chatter is none of its business)."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    if message.chat.type not in GROUPS:
+        return False  # channels
+    target = _command_target(message)
+    if target is not None:  # /help, or /help@thisbot, but not /help@otherbot
+        return target in ("", (bot.username or "").lower())
+    return _mentions(message, bot) or _replies_to_bot(message, bot)
+
+
+def question_text(message: Message, bot: Bot) -> str:
+    """The question in a message, without the @mention of the bot."""
+    text = message.text or ""
+    if bot.username:
+        mention = f"@{bot.username}"
+        while (i := text.lower().find(mention.lower())) != -1:
+            text = text[:i] + " " + text[i + len(mention):]
+    return " ".join(text.split())

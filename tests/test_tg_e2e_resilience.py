@@ -1,0 +1,228 @@
+"""End to end: limits, Telegram errors, stale buttons, webhook mode and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot import tg_conversation
+from tests.fake_bot_api import TOKEN, FakeBotAPI, user
+from tests.tg_fixtures import (
+    LOCALES_DIR,
+    Q_ANSWER,
+    Q_CLARIFY,
+    Q_FALLBACK,
+    ROOT,
+    SECRET,
+    running_bot,
+    write_faq,
+)
+
+
+def db(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(tmp_path / "data" / "queries.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+# --------------------------------------------------------------------------- limits
+
+
+async def test_per_user_rate_limit_one_notice_then_silence(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, user_rate_limit=3) as h:
+        flood = user(31)
+        for _ in range(6):
+            h.api.send_text(Q_ANSWER, flood)
+        got = await h.api.wait_for("sendMessage", 4, where=lambda c: c.chat_id == 31)
+        assert [c.text.startswith("可以通过") for c in got] == [True, True, True, False]
+        assert got[3].text == "您发送得太快了，请稍等一分钟再提问。"
+        # A button press is the 7th update of this chat; one chat's updates are handled in
+        # order, so when it is answered (silently: no second notice), 5 and 6 were dropped.
+        calls = await h.press(got[0], got[0].data_of("👍"))
+        assert calls[-1].method == "answerCallbackQuery" and "text" not in calls[-1].params
+        assert len(h.api.find("sendMessage", where=lambda c: c.chat_id == 31)) == 4
+        assert not h.api.find("editMessageReplyMarkup")  # the vote was not taken
+        # Other users are not affected.
+        [other] = await h.ask(Q_ANSWER, user(32))
+        assert other.text.startswith("可以通过")
+    assert len(db(tmp_path, "SELECT * FROM queries")) == 4
+
+
+# PTB itself reads RetryAfter.retry_after, which warns about a future type change.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_telegram_429_is_waited_out_and_the_answer_delivered(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        h.api.fail("sendMessage", retry_after=1)
+        mark = h.api.mark()
+        h.api.send_text(Q_ANSWER)
+        first, retried = await h.api.wait_for("sendMessage", 2, since=mark)
+        assert first.status == 429 and retried.status == 200
+        assert retried.t - first.t >= 1.0  # retry_after respected
+        assert retried.text.startswith("可以通过")
+        [next_one] = await h.ask(Q_CLARIFY)
+        assert next_one.status == 200
+    assert len(db(tmp_path, "SELECT * FROM queries")) == 2
+
+
+async def test_a_5xx_on_send_is_apologised_for_and_the_bot_carries_on(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="bot")
+    async with running_bot(tmp_path) as h:
+        h.api.fail("sendMessage", 500)
+        mark = h.api.mark()
+        update_id = h.api.send_text(Q_ANSWER)
+        failed, apology = await h.api.wait_for("sendMessage", 2, since=mark)
+        assert failed.status == 500
+        assert apology.status == 200 and apology.text == "抱歉，出了点问题，请稍后再试。"
+        [ok] = await h.ask(Q_ANSWER)
+        assert ok.text.startswith("可以通过")
+    errors = [r.getMessage() for r in caplog.records if r.name == "bot.tg_handlers"]
+    assert any(f"update {update_id} failed" in e for e in errors)
+    assert not any(TOKEN in r.getMessage() for r in caplog.records)
+    # The query was logged although its answer could not be sent.
+    assert len(db(tmp_path, "SELECT * FROM queries")) == 2
+
+
+async def test_a_5xx_on_get_updates_is_retried(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        h.api.fail("getUpdates", 502)
+        [r] = await h.ask(Q_ANSWER)
+        assert r.text.startswith("可以通过")
+        assert len(h.api.find("getUpdates")) == 1  # the failure, recorded
+
+
+async def test_a_crashing_handler_gets_an_apology_and_never_stops_the_bot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    async with running_bot(tmp_path) as h:
+        def boom(*a: object, **k: object) -> None:
+            raise RuntimeError(f"engine exploded near {TOKEN}")
+
+        monkeypatch.setattr(h.svc.holder.current.engine, "ask", boom)
+        [sorry] = await h.ask("会出错的问题")
+        assert sorry.text == "抱歉，出了点问题，请稍后再试。"
+        monkeypatch.undo()
+        [ok] = await h.ask(Q_ANSWER)
+        assert ok.text.startswith("可以通过")
+    text = caplog.text
+    assert "engine exploded near <token>" in text and TOKEN not in text
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+async def test_forged_and_unknown_button_data_get_a_polite_answer(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        [r] = await h.ask(Q_ANSWER)
+        mark = h.api.mark()
+        expired = "这个按钮已失效，请重新提问或发送 /topics。"
+        for data in ("f:someoneElse1:0",  # well-formed, but not on this message
+                     "e:xp-settlement:extra", "garbage", "", "x" * 80, "tp:../../etc:0"):
+            calls = await h.press(r, data)
+            assert calls[-1].params.get("text") == expired, data
+        assert not h.api.find(["editMessageReplyMarkup", "sendMessage"], since=mark)
+    assert db(tmp_path, "SELECT * FROM feedback") == []
+
+
+async def test_button_of_an_entry_removed_by_a_reload_is_stale(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, faq_poll_seconds=60) as h:
+        [r] = await h.ask(Q_ANSWER)
+        related = r.markup[1][0][1]
+        entry_id = related.split(":")[1]
+        faq = tmp_path / "faq" / "cross_province.yaml"
+        text = faq.read_text(encoding="utf-8")
+        start = text.index(f"  - id: {entry_id}")
+        end = text.find("\n  - id:", start + 1)
+        faq.write_text(text[:start] + (text[end + 1:] if end != -1 else ""), encoding="utf-8")
+        assert (await asyncio.to_thread(h.svc.holder.reload)).ok
+        calls = await h.press(r, related)
+        assert calls[-1].params["text"] == "这个按钮已失效，请重新提问或发送 /topics。"
+
+
+# --------------------------------------------------------------------------- webhook
+
+
+async def test_webhook_rejects_a_wrong_secret_and_serves_the_right_one(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    url = "https://bot.example.org/tg-hook"
+    async with running_bot(tmp_path, webhook=True, webhook_url=url,
+                           webhook_listen="127.0.0.1", webhook_port=unused_tcp_port,
+                           webhook_secret="s3cret-Token_1") as h:
+        assert h.api.webhook is not None
+        assert h.api.webhook["url"] == url and h.api.webhook["secret_token"] == "s3cret-Token_1"
+        assert h.api.get_updates_calls == 0
+        hook = f"http://127.0.0.1:{unused_tcp_port}/tg-hook"
+        async with aiohttp.ClientSession() as http:
+            for headers in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+                update = h.api.text_update(Q_ANSWER, user(61))
+                async with http.post(hook, json=update, headers=headers) as resp:
+                    assert resp.status == 403
+            good = h.api.text_update(Q_CLARIFY, user(62))
+            mark = h.api.mark()
+            async with http.post(hook, json=good,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"}
+                                 ) as resp:
+                assert resp.status == 200
+            [r] = await h.api.wait_for("sendMessage", since=mark)
+        assert r.chat_id == 62 and r.text == "<b>您是想问下面哪个问题？</b>"
+        assert not h.api.find("sendMessage", where=lambda c: c.chat_id == 61)
+    assert [t for (t,) in db(tmp_path, "SELECT text FROM queries")] == [Q_CLARIFY]
+
+
+# --------------------------------------------------------------------------- shutdown
+
+
+async def test_stop_finishes_answers_in_flight_and_flushes_the_log(tmp_path: Path) -> None:
+    async with FakeBotAPI() as api:
+        async with running_bot(tmp_path, api=api) as h:
+            release = api.hold("sendMessage")
+            api.send_text(Q_ANSWER)
+            await api.wait_arrival("sendMessage")  # the answer is in flight
+            h.stop.set()  # what SIGTERM does
+            await asyncio.sleep(0.05)
+            assert not h.task.done()  # waiting for the answer in flight
+            release.set()
+        [sent] = api.find("sendMessage")
+        assert sent.status == 200 and sent.text.startswith("可以通过")
+    assert db(tmp_path, "SELECT entry_id FROM queries") == [("xp-filing",)]
+
+
+async def test_sigterm_on_python_m_bot_run_exits_0_after_flushing(tmp_path: Path) -> None:
+    write_faq(tmp_path / "faq")
+    async with FakeBotAPI() as api:
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url,
+               "BOT_FAQ_DIR": str(tmp_path / "faq"), "BOT_LOCALES_DIR": str(LOCALES_DIR),
+               "BOT_DB_PATH": str(tmp_path / "data" / "queries.db"), "BOT_HMAC_SECRET": SECRET,
+               "PYTHONPATH": str(ROOT)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await api.wait_for("deleteWebhook", timeout=20)
+            api.send_text(Q_ANSWER)
+            api.send_text(Q_FALLBACK)
+            await api.wait_for("sendMessage", 2, timeout=10)
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+        assert proc.returncode == 0, err.decode()
+        log = err.decode()
+        assert TOKEN not in log
+        assert "query log flushed, database closed" in log
+    rows = db(tmp_path, "SELECT status FROM queries ORDER BY id")
+    assert rows == [("answer",), ("fallback",)]
+
+
+def test_tg_conversation_has_no_direct_bot_data_access() -> None:
+    """Handlers reach services only through the typed accessor."""
+    source = Path(tg_conversation.__file__).read_text(encoding="utf-8")
+    assert "bot_data" not in source
