@@ -47,9 +47,11 @@ class _QueryLogger:
 
     async def __aenter__(self) -> _QueryLogger:
         if self.enabled:
-            from bot.store import QueryStore  # optional: the core CLI runs without it
+            from bot.privacy import resolve_secret
+            from bot.store import QueryStore
 
-            self.store = await QueryStore.open(self.settings.db_path, self.settings.hmac_secret)
+            secret = resolve_secret(self.settings.hmac_secret, self.settings.db_path)
+            self.store = await QueryStore.open(self.settings.db_path, secret.value)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -135,6 +135,8 @@ class Engine:
             return Result(status="fallback", reason="no_match", score=top, **base)  # type: ignore[arg-type]
 
         scope = mention.scope if mention else None
+        # Only a covered region named outright is answered by what holds in its parts.
+        include_parts = mention.covered if mention else True
         if mention is not None:
             # A place was named: only what holds there may be shown.
             candidates = decision.suggestions or ((decision.best,) if decision.best else ())
@@ -142,7 +144,8 @@ class Engine:
             held = [
                 s
                 for s in candidates
-                if scope is not None and variants_for(self.kb, self.kb.entry(s.entry_id), scope)
+                if scope is not None
+                and variants_for(self.kb, self.kb.entry(s.entry_id), scope, parts=include_parts)
             ]
             if not held:
                 offered = tuple(self._suggestion(s, None) for s in candidates)
@@ -156,7 +159,7 @@ class Engine:
 
         if decision.status == "answer" and decision.best is not None:
             entry = self.kb.entry(decision.best.entry_id)
-            shown, other = self._pick_variants(entry, scope, preferred)
+            shown, other = self._pick_variants(entry, scope, preferred, include_parts)
             return Result(
                 status="answer",
                 reason="matched",
@@ -171,7 +174,8 @@ class Engine:
         suggestions = tuple(
             self._suggestion(s, scope or preferred)
             for s in decision.suggestions
-            if scope is None or variants_for(self.kb, self.kb.entry(s.entry_id), scope)
+            if scope is None
+            or variants_for(self.kb, self.kb.entry(s.entry_id), scope, parts=include_parts)
         )
         return Result(
             status="clarify", reason="ambiguous", score=top, suggestions=suggestions, **base
@@ -207,10 +211,10 @@ class Engine:
         return tuple((same_topic + [e for e in out if e.topic != entry.topic])[:limit])
 
     def _pick_variants(
-        self, entry: Entry, scope: str | None, preferred: str | None
+        self, entry: Entry, scope: str | None, preferred: str | None, parts: bool = True
     ) -> tuple[tuple[Variant, ...], bool]:
         if scope is not None:
-            return variants_for(self.kb, entry, scope), False
+            return variants_for(self.kb, entry, scope, parts=parts), False
         if preferred is not None:
             held = variants_for(self.kb, entry, preferred)
             if held:

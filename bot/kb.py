@@ -468,7 +468,7 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
     problems: list[Problem] = []
     if not root.is_dir():
         raise FaqError([Problem(str(root), "FAQ directory not found")])
-    raw_special = {}
+    raw_special: dict[str, Any] = {}
     for name in SPECIAL_FILES:
         path = root / name
         if not path.is_file():

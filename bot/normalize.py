@@ -41,7 +41,14 @@ class Normalizer:
                 mapping.setdefault(self._fold(v), canon)
         self._canon = mapping
         self._synonym_re = self._alternation(mapping)
-        self._filler_re = self._alternation(self._fold(f) for f in fillers)
+        folded_fillers = [self._fold(f) for f in fillers]
+        self._filler_re = self._alternation(f for f in folded_fillers if len(f) > 1)
+        # A one-character particle (啊, 呢, 哈…) is a filler only where a clause ends: inside
+        # a word it is content (哈密, 酒吧).
+        singles = sorted({f for f in folded_fillers if len(f) == 1})
+        self._particle_re = (
+            re.compile("[" + re.escape("".join(singles)) + "]+(?= |$)") if singles else None
+        )
 
     @staticmethod
     def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -66,6 +73,8 @@ class Normalizer:
         folded = self._fold(text)
         if self._filler_re is not None:
             folded = self._filler_re.sub(" ", folded)
+        if self._particle_re is not None:
+            folded = self._particle_re.sub(" ", folded)
         if self._synonym_re is not None:
             folded = self._synonym_re.sub(lambda m: self._canon[m.group(0)], folded)
         # Spaces matter only between Latin words; CJK runs are joined.

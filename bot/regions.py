@@ -62,13 +62,14 @@ class RegionFinder:
         ]
         if not found:
             return None
-        # "北京的医保和新疆一样吗" is about Beijing: any uncovered place makes the
-        # question one the reports may not answer, so it decides.
-        uncovered = [m for m in found if not m.covered]
-        if uncovered:
-            return uncovered[0]
+        covered = [m for m in found if m.covered]
+        if not covered:
+            return found[0]
+        # A resident names where they are insured; another place in the same question is
+        # mostly a comparison or a model (昌吉是不是学的福建三明). Every answer is labelled
+        # with its region, so a covered place deciding never passes figures off as another's.
         # Prefer the innermost covered region named (昌吉 over 新疆).
-        return max(found, key=lambda m: len(self._kb.ancestors(m.region)))
+        return max(covered, key=lambda m: len(self._kb.ancestors(m.region)))
 
     def _is_destination(self, text: str, start: int) -> bool:
         """Whether the place starting at `start` is where someone goes (去海南), not home."""
@@ -82,11 +83,19 @@ class RegionFinder:
         return " ".join(self._re.sub(" ", normalized).split())
 
 
-def variants_for(kb: KnowledgeBase, entry: Entry, region: str | None) -> tuple[Variant, ...]:
-    """The variants that hold for `region` (its own or an enclosing region's), innermost first."""
+def variants_for(
+    kb: KnowledgeBase, entry: Entry, region: str | None, *, parts: bool = True
+) -> tuple[Variant, ...]:
+    """The variants that hold for `region`: its own or an enclosing region's, innermost first;
+    failing those and when `parts`, the variants of regions inside it. `parts` is off for
+    an uncovered place (哈密): what holds in Changji does not hold in its sibling."""
     if region is None:
         return entry.variants
     chain = kb.ancestors(region)
     held = [v for v in entry.variants if v.region in chain]
     held.sort(key=lambda v: chain.index(v.region))
+    if not held and parts:
+        # A question about Xinjiang is answered by what holds in a part of it (Changji),
+        # shown under that part's name.
+        held = [v for v in entry.variants if region in kb.ancestors(v.region)[1:]]
     return tuple(held)

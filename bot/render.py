@@ -70,6 +70,23 @@ class Renderer:
                     region=self.region(r.variants[0].region, lang),
                 )
             )
+        elif (
+            r.mention is not None
+            and r.mention.region
+            and r.variants
+            and all(v.region not in self.kb.ancestors(r.mention.region) for v in r.variants)
+        ):
+            # Asked about Xinjiang, answered with what holds in a part of it.
+            out.append(
+                self.loc.t(
+                    lang,
+                    "answer.part_scope",
+                    place=self.region(r.mention.region, lang),
+                    regions=self.loc.t(lang, "list_separator").join(
+                        self.region(v.region, lang) for v in r.variants
+                    ),
+                )
+            )
         return out
 
     def fallback_lines(self, r: Result) -> list[str]:

@@ -149,3 +149,27 @@ def test_related_entries_prefer_same_topic(engine: Engine) -> None:
     rel = engine.related("ltc-monthly-benefit")
     assert 0 < len(rel) <= 3 and all(e.id != "ltc-monthly-benefit" for e in rel)
     assert rel[0].topic == "long_term_care"
+
+
+def test_sibling_of_a_covered_region_gets_nothing_of_it(engine: Engine) -> None:
+    # 哈密 is in Xinjiang like Changji, but Changji's long-term care rules are not Hami's.
+    r = engine.ask("哈密长期护理保险一个月最多能报多少钱")
+    assert r.status == "fallback" and r.reason == "region_not_covered"
+
+
+def test_region_asked_is_answered_by_its_part_under_the_parts_name(
+    engine: Engine, renderer: Renderer
+) -> None:
+    r = engine.ask("新疆长期护理保险一个月最多能报多少钱")
+    assert r.status == "answer" and [v.region for v in r.variants] == ["changji"]
+    assert "只涉及昌吉州" in renderer.plain(r)
+
+
+def test_destination_is_not_the_insured_region(engine: Engine) -> None:
+    r = engine.ask("我退休了想去海南跟儿子住，能办跨省异地就医备案吗")
+    assert r.reason != "region_not_covered"
+
+
+def test_covered_region_decides_over_a_place_named_in_passing(engine: Engine) -> None:
+    r = engine.ask("昌吉是不是学的福建三明医改")
+    assert r.reason != "region_not_covered"

@@ -1,0 +1,35 @@
+"""Normalization: the same question typed differently reads the same."""
+
+from __future__ import annotations
+
+from bot.engine import Engine
+from bot.normalize import tokens
+
+
+def test_width_case_script_punctuation(engine: Engine) -> None:
+    n = engine.normalizer
+    assert n("長期護理保險！！") == n("长期护理保险") == "长期护理保险"
+    assert n("ＡＰＰ怎么用？") == n("app怎么用")
+
+
+def test_fillers_and_synonyms(engine: Engine) -> None:
+    n = engine.normalizer
+    assert n("你好，请问长护险是啥呀") == "长期护理保险是什么"
+    assert n("去外地看病") == "去异地就医"
+
+
+def test_one_character_particles_only_at_clause_end(engine: Engine) -> None:
+    n = engine.normalizer
+    assert "哈密" in n("哈密的医保")
+    assert n("能报销吗啊") == n("能报销吗")
+
+
+def test_synonyms_do_not_rewrite_inside_longer_words(engine: Engine) -> None:
+    n = engine.normalizer
+    assert "国家医保" in n("国家医保APP")
+    assert n("长期护理保险") == "长期护理保险"
+
+
+def test_tokens_are_cjk_ngrams_and_latin_words() -> None:
+    assert tokens("长护 drg") == ["长", "护", "长护", "drg"]
+    assert tokens("") == []
