@@ -55,7 +55,10 @@ def _percentile(values: list[float], pct: float) -> float:
 
 
 async def _run(users: int, messages: int, faq_dir: Path) -> dict[str, Any]:
-    import psutil
+    try:
+        import psutil
+    except ImportError:
+        raise SystemExit("error: bench --telegram needs psutil: pip install -e '.[test]'") from None
 
     sys.path.insert(0, str(ROOT))
     try:
