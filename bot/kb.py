@@ -114,6 +114,8 @@ class Topic:
     zh: str
     en: str
     file: str
+    # Core topics are offered as buttons when a conversation starts or nothing fits.
+    core: bool = False
 
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh
@@ -137,6 +139,11 @@ class KnowledgeBase:
 
     def topic(self, topic_id: str) -> Topic:
         return next(t for t in self.topics if t.id == topic_id)
+
+    @property
+    def core_topics(self) -> tuple[Topic, ...]:
+        """The topics marked `core: true`, or every topic when none is."""
+        return tuple(t for t in self.topics if t.core) or self.topics
 
     def entries_in(self, topic_id: str) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.topic == topic_id)
@@ -451,7 +458,7 @@ def _load_topic_file(path: Path, ctx: _Ctx) -> tuple[Topic | None, list[Entry]]:
     zh, en = _text(head.get("zh")), _text(head.get("en"))
     if not zh or not en:
         ctx.problems.append(Problem(fname, "topic needs zh and en names", field="topic"))
-    topic = Topic(tid, zh or tid, en or tid, fname)
+    topic = Topic(tid, zh or tid, en or tid, fname, core=head.get("core") is True)
     raw_entries = raw.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
         ctx.problems.append(

@@ -80,7 +80,7 @@ async def start(update: Update, context: Context) -> None:
                              svc.locales.t(lang, "tg.how_to_ask"))
     kb = svc.holder.current.engine.kb
     await send_html(context.bot, chat.id, messages,
-                    fallback_markup(None, (), topic_pairs(kb, lang)), _reply_to(update))
+                    fallback_markup(None, (), topic_pairs(kb, lang, core=True)), _reply_to(update))
 
 
 async def help_command(update: Update, context: Context) -> None:

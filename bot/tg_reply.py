@@ -62,9 +62,9 @@ async def edit_html(
                                       link_preview_options=NO_PREVIEW, reply_markup=markup)
 
 
-def topic_pairs(kb: KnowledgeBase, lang: str) -> list[tuple[str, str]]:
-    """(topic id, name) for the topic buttons."""
-    return [(t.id, t.name(lang)) for t in kb.topics]
+def topic_pairs(kb: KnowledgeBase, lang: str, core: bool = False) -> list[tuple[str, str]]:
+    """(topic id, name) for the topic buttons: every topic, or only the core ones."""
+    return [(t.id, t.name(lang)) for t in (kb.core_topics if core else kb.topics)]
 
 
 def result_markup(loaded: Loaded, r: Result, qid: str | None) -> InlineKeyboardMarkup | None:
@@ -76,7 +76,7 @@ def result_markup(loaded: Loaded, r: Result, qid: str | None) -> InlineKeyboardM
     suggestions = [(s.entry_id, renderer.suggestion_question(s, lang)) for s in r.suggestions]
     if r.status == "clarify" and qid is not None:
         return clarify_markup(renderer.loc, lang, qid, suggestions)
-    return fallback_markup(qid, suggestions, topic_pairs(loaded.engine.kb, lang))
+    return fallback_markup(qid, suggestions, topic_pairs(loaded.engine.kb, lang, core=True))
 
 
 async def send_result(

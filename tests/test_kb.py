@@ -107,3 +107,7 @@ def test_unquoted_dates_are_accepted(faq_copy: Path) -> None:
         path.read_text(encoding="utf-8").replace('"2025-03-21"', "2025-03-21"), encoding="utf-8"
     )
     assert load_kb(faq_copy).entry("t-date").variants[0].as_of == "2025-03-21"
+
+
+def test_core_topics_are_the_three_flagged(kb: KnowledgeBase) -> None:
+    assert {t.id for t in kb.core_topics} == {"cross_province", "long_term_care", "family_doctor"}
