@@ -8,7 +8,7 @@ the engine it started with.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -115,52 +115,49 @@ class Engine:
         lang_: Lang = "en" if lang == "en" else "zh"
         preferred = region if region in self.kb.regions else None
         normalized, mention, ranked = self.rank(question)
-        base = {
-            "question": question,
-            "normalized": normalized,
-            "lang": lang_,
-            "mention": mention,
-            "preferred_region": preferred,
-        }
+        # Every outcome shares these fields; each branch fills in the rest.
+        base = Result(
+            question=question,
+            normalized=normalized,
+            lang=lang_,
+            status="fallback",
+            reason="empty" if not normalized else "no_match",
+            score=0.0,
+            mention=mention,
+            preferred_region=preferred,
+        )
         if not ranked:
-            return Result(
-                status="fallback",
-                reason="empty" if not normalized else "no_match",
-                score=0.0,
-                **base,
-            )  # type: ignore[arg-type]
+            return base
         decision = decide(ranked, self.thresholds)
         top = ranked[0].score
         if decision.status == "fallback":
-            return Result(status="fallback", reason="no_match", score=top, **base)  # type: ignore[arg-type]
+            return replace(base, reason="no_match", score=top)
 
         scope = mention.scope if mention else None
         # Only a covered region named outright is answered by what holds in its parts.
         include_parts = mention.covered if mention else True
-        if mention is not None:
-            # A place was named: only what holds there may be shown.
-            candidates = decision.suggestions or ((decision.best,) if decision.best else ())
+
+        def holds_here(s: Scored) -> bool:
+            if mention is None:
+                return True
             # An uncovered place outside every covered region (北京) holds nothing at all.
-            held = [
-                s
-                for s in candidates
-                if scope is not None
-                and variants_for(self.kb, self.kb.entry(s.entry_id), scope, parts=include_parts)
-            ]
-            if not held:
-                offered = tuple(self._suggestion(s, None) for s in candidates)
-                return Result(
-                    status="fallback",
-                    reason="region_not_covered",
-                    score=top,
-                    suggestions=offered,
-                    **base,
-                )  # type: ignore[arg-type]
+            entry = self.kb.entry(s.entry_id)
+            return scope is not None and bool(
+                variants_for(self.kb, entry, scope, parts=include_parts)
+            )
+
+        candidates = decision.suggestions or ((decision.best,) if decision.best else ())
+        if not any(holds_here(s) for s in candidates):
+            # It fits an entry, but not for the place asked about: say so, and offer what
+            # the reports have for other regions, under those regions' names.
+            offered = tuple(self._suggestion(s, None) for s in candidates)
+            return replace(base, reason="region_not_covered", score=top, suggestions=offered)
 
         if decision.status == "answer" and decision.best is not None:
             entry = self.kb.entry(decision.best.entry_id)
             shown, other = self._pick_variants(entry, scope, preferred, include_parts)
-            return Result(
+            return replace(
+                base,
                 status="answer",
                 reason="matched",
                 score=decision.best.score,
@@ -169,17 +166,13 @@ class Engine:
                 variants=shown,
                 other_region=other,
                 stale=any(is_stale(v.as_of, self.today) for v in shown),
-                **base,  # type: ignore[arg-type]
             )
         suggestions = tuple(
-            self._suggestion(s, scope or preferred)
-            for s in decision.suggestions
-            if scope is None
-            or variants_for(self.kb, self.kb.entry(s.entry_id), scope, parts=include_parts)
+            self._suggestion(s, scope or preferred) for s in decision.suggestions if holds_here(s)
         )
-        return Result(
-            status="clarify", reason="ambiguous", score=top, suggestions=suggestions, **base
-        )  # type: ignore[arg-type]
+        return replace(
+            base, status="clarify", reason="ambiguous", score=top, suggestions=suggestions
+        )
 
     def answer_entry(self, entry_id: str, lang: str = "zh", region: str | None = None) -> Result:
         """The answer to one entry, as when a user taps a suggestion or browses topics."""

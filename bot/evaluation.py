@@ -102,7 +102,9 @@ def run_case(engine: Engine, case: Case) -> Outcome:
         entry_id=r.entry_id,
         top=ranked[0].entry_id if ranked else None,
         suggested=tuple(s.entry_id for s in r.suggestions),
-        topic=engine.kb.entry(case.expect).topic if case.expect in engine.kb.by_id else None,
+        topic=engine.kb.by_id[case.expect].topic
+        if case.expect is not None and case.expect in engine.kb.by_id
+        else None,
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -55,14 +55,14 @@ class Index:
     def __init__(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
         self.normalizer = normalizer
         self.entry_ids = [e.id for e in kb.entries]
-        bags: list[Counter[str]] = []
+        bags: list[dict[str, float]] = []
         # Flat lists for rapidfuzz: one row per phrasing, with the entry it belongs to.
         self.phrasings: list[str] = []
         self.phrasing_entry: list[int] = []
         self.entry_phrasings: list[list[int]] = []
         row_tokens: list[Counter[str]] = []
         for i, entry in enumerate(kb.entries):
-            bag: Counter[str] = Counter()
+            bag: dict[str, float] = defaultdict(float)
             rows: list[int] = []
             for lang_phrasings in entry.questions.values():
                 for q in lang_phrasings:
@@ -70,7 +70,8 @@ class Index:
                     if not norm:
                         continue
                     toks = tokens(norm)
-                    bag.update(set(toks))
+                    for tok in set(toks):
+                        bag[tok] += 1.0
                     row_tokens.append(Counter(toks))
                     rows.append(len(self.phrasings))
                     self.phrasings.append(norm)
@@ -93,9 +94,9 @@ class Index:
         for i, bag in enumerate(bags):
             # Sublinear term frequency: ten phrasings sharing a word is not ten times the evidence.
             weights = {t: self._tf(c) * self.idf[t] for t, c in bag.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            length = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             for t, w in weights.items():
-                self.postings[t].append((i, w / norm))
+                self.postings[t].append((i, w / length))
         # Each phrasing as a unit vector, for the phrasing-level cosine of the candidates.
         self.row_vectors = [self._unit(self._weigh(c)) for c in row_tokens]
 
@@ -104,7 +105,7 @@ class Index:
         # Sublinear: ten phrasings sharing a word is not ten times the evidence.
         return 1.0 + math.log(count)
 
-    def _weigh(self, counts: Counter[str]) -> dict[str, float]:
+    def _weigh(self, counts: Mapping[str, float]) -> dict[str, float]:
         return {t: self._tf(c) * self.idf.get(t, self.unknown_idf) for t, c in counts.items()}
 
     @staticmethod

@@ -112,7 +112,8 @@ class Renderer:
         q = self.kb.entry(s.entry_id).question(lang)
         regions = {v.region for v in s.variants}
         if len(regions) == 1:  # say whose rule it is right on the button
-            q += " " + self.loc.t(lang, "answer.region_label", region=self.region(*regions, lang))
+            name = self.region(regions.pop(), lang)
+            q += " " + self.loc.t(lang, "answer.region_label", region=name)
         return q
 
     # ------------------------------------------------------------------ whole results
