@@ -29,7 +29,7 @@ class Thresholds:
     # ...and lead the runner-up by this much; closer than that, the user picks.
     margin: float = 3.0
     # Below this nothing is offered at all: the question is out of scope.
-    clarify: float = 24.0
+    clarify: float = 27.0
     # How many suggestions a clarify (or a region-mismatch fallback) offers.
     max_suggestions: int = 3
 
