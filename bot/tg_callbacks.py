@@ -95,20 +95,27 @@ async def on_feedback(update: Update, context: Context) -> None:
         feedback_acknowledged(p.message.reply_markup, p.svc.locales, p.lang))
 
 
+async def _send_entry(context: Context, p: _Press, ref: str, qid: str | None) -> str | None:
+    """Answer the entry a button names (its id, or None when a reload removed it)."""
+    entry = p.entry(ref)
+    if entry is None:
+        await p.expired()
+        return None
+    await p.query.answer()
+    result = p.loaded.engine.answer_entry(entry.id, p.lang, p.prefs.region)
+    await send_result(context.bot, p.message.chat_id, p.loaded, result, qid)
+    return entry.id
+
+
 async def on_pick(update: Update, context: Context) -> None:
     """A suggestion was tapped: log the selection and answer that entry."""
     got = await _press(update, context, Pick)
     if got is None:
         return
     p, cb = got
-    entry = p.entry(cb.entry)
-    if entry is None:
-        await p.expired()
-        return
-    await p.query.answer()
-    await p.svc.store.log_selection(cb.qid, entry.id)
-    result = p.loaded.engine.answer_entry(entry.id, p.lang, p.prefs.region)
-    await send_result(context.bot, p.message.chat_id, p.loaded, result, cb.qid)
+    entry_id = await _send_entry(context, p, cb.entry, cb.qid)
+    if entry_id is not None:
+        await p.svc.store.log_selection(cb.qid, entry_id)
 
 
 async def on_none_of_these(update: Update, context: Context) -> None:
@@ -130,13 +137,7 @@ async def on_show(update: Update, context: Context) -> None:
     if got is None:
         return
     p, cb = got
-    entry = p.entry(cb.entry)
-    if entry is None:
-        await p.expired()
-        return
-    await p.query.answer()
-    result = p.loaded.engine.answer_entry(entry.id, p.lang, p.prefs.region)
-    await send_result(context.bot, p.message.chat_id, p.loaded, result, None)
+    await _send_entry(context, p, cb.entry, None)
 
 
 async def on_topics(update: Update, context: Context) -> None:
