@@ -173,3 +173,8 @@ def test_destination_is_not_the_insured_region(engine: Engine) -> None:
 def test_covered_region_decides_over_a_place_named_in_passing(engine: Engine) -> None:
     r = engine.ask("昌吉是不是学的福建三明医改")
     assert r.reason != "region_not_covered"
+
+
+def test_a_district_is_not_the_province_of_the_same_name(engine: Engine) -> None:
+    mention = engine.regions.find(engine.normalizer("乌海海南区人民医院的医养结合楼"))
+    assert mention is not None and mention.region == "wuhai"

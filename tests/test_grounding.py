@@ -47,3 +47,34 @@ def test_english_answers_carry_the_same_figures(kb: KnowledgeBase) -> None:
 def test_source_files_exist(kb: KnowledgeBase) -> None:
     for s in kb.sources.values():
         assert (SEEDS_DIR / s.file).is_file(), s.id
+
+
+# Facts carry over from the reports, their sentences do not. Names in quotes or 《》 and
+# short fact phrases ("截至2023年12月31日") may match; a run this long is a copied sentence.
+COPIED_RUN = 25
+QUOTED = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
+
+
+def longest_shared_run(answer: str, source: str) -> str:
+    best = ""
+    for part in QUOTED.sub("|", "".join(answer.split())).split("|"):
+        i = 0
+        while i + len(best) < len(part):
+            j = i + len(best) + 1
+            if part[i:j] in source:
+                while j < len(part) and part[i : j + 1] in source:
+                    j += 1
+                best = part[i:j]
+            else:
+                i += 1
+    return best
+
+
+def test_answers_are_written_in_own_words(kb: KnowledgeBase) -> None:
+    copied = []
+    for e in kb.entries:
+        for v in e.variants:
+            run = longest_shared_run(v.answer["zh"], seed_text(kb.sources[v.source].file))
+            if len(run) >= COPIED_RUN:
+                copied.append(f"{e.id} [{v.region}]: {run}")
+    assert not copied, "\n".join(copied)
