@@ -8,19 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
-
-JSON_KEYS = {
-    "question",
-    "status",
-    "entry_id",
-    "score",
-    "answer",
-    "lang",
-    "region",
-    "source",
-    "suggestions",
-}
+from tests.conftest import JSON_KEYS, ROOT
 
 
 def run_bot(

@@ -11,6 +11,7 @@ from bot.engine import Engine, as_of_date, is_stale
 from bot.kb import KnowledgeBase
 from bot.matcher import Scored
 from bot.render import Renderer
+from tests.conftest import JSON_KEYS
 
 
 def s(entry: str, score: float) -> Scored:
@@ -119,21 +120,10 @@ def test_stale_answer_carries_caution(engine: Engine, renderer: Renderer) -> Non
 
 
 def test_json_contract(engine: Engine, renderer: Renderer) -> None:
-    keys = {
-        "question",
-        "status",
-        "entry_id",
-        "score",
-        "answer",
-        "lang",
-        "region",
-        "source",
-        "suggestions",
-    }
     for q in ("长期护理保险一个月最多能报多少钱", "医保", "今天天气怎么样"):
         for lang in ("zh", "en"):
             d = renderer.to_json(engine.ask(q, lang=lang))
-            assert set(d) == keys
+            assert set(d) == JSON_KEYS
             assert d["status"] in ("answer", "clarify", "fallback") and d["lang"] == lang
             assert isinstance(d["score"], float)
             if d["status"] == "answer":
