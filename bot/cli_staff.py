@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import re
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -120,13 +122,19 @@ def _faq_dir(args: argparse.Namespace) -> Path:
     return _settings(args).faq_dir
 
 
-async def _open(args: argparse.Namespace) -> QueryStore | None:
-    """The log for reading (no secret: reports never need one), or None if there is none."""
+class _NoLog(Exception):
+    """There is no query log to read (already told the user)."""
+
+
+@contextlib.asynccontextmanager
+async def _opened(args: argparse.Namespace) -> AsyncIterator[QueryStore]:
+    """The log for reading (no secret: reports never need one); _NoLog if there is none."""
     path = _db_path(args)
     if not path.exists():
         _say(args, "no_db", path=path)
-        return None
-    return await QueryStore.open(path, None, writer=False)
+        raise _NoLog
+    async with await QueryStore.open(path, None, writer=False) as store:
+        yield store
 
 
 def _kb(args: argparse.Namespace, quiet: bool = False) -> KnowledgeBase | None:
@@ -155,6 +163,8 @@ def _guard(fn: Any) -> Any:
         except StoreError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
+        except _NoLog:
+            return 1
 
     return run
 
@@ -167,10 +177,7 @@ async def _unanswered(args: argparse.Namespace) -> int:
     period = _period(args)
     kb = _kb(args, quiet=True)
     norm = Normalizer(kb.synonyms, kb.fillers) if kb else None
-    store = await _open(args)
-    if store is None:
-        return 1
-    async with store:
+    async with _opened(args) as store:
         report = await review.unanswered(store, period, limit=args.limit,
                                          similarity=args.similarity, normalizer=norm)
     print(review.as_json(report) if args.json else
@@ -182,10 +189,7 @@ async def _unanswered(args: argparse.Namespace) -> int:
 async def _feedback(args: argparse.Namespace) -> int:
     period = _period(args)
     kb = _kb(args, quiet=args.json)
-    store = await _open(args)
-    if store is None:
-        return 1
-    async with store:
+    async with _opened(args) as store:
         items = await review.feedback(store, period, limit=args.limit, kb=kb, lang=args.lang)
     if args.json:
         print(review.as_json({"period": period, "entries": items}))
@@ -198,10 +202,7 @@ async def _feedback(args: argparse.Namespace) -> int:
 async def _top(args: argparse.Namespace) -> int:
     period = _period(args)
     kb = _kb(args, quiet=args.json)
-    store = await _open(args)
-    if store is None:
-        return 1
-    async with store:
+    async with _opened(args) as store:
         report = await review.top(store, period, limit=args.limit, kb=kb, lang=args.lang)
     print(review.as_json(report) if args.json else review.render_top(report))
     return 0
@@ -210,10 +211,7 @@ async def _top(args: argparse.Namespace) -> int:
 @_guard
 async def _stats(args: argparse.Namespace) -> int:
     period = _period(args)
-    store = await _open(args)
-    if store is None:
-        return 1
-    async with store:
+    async with _opened(args) as store:
         report = await review.stats(store, period)
     print(review.as_json(report) if args.json else review.render_stats(report))
     return 0
@@ -222,10 +220,7 @@ async def _stats(args: argparse.Namespace) -> int:
 @_guard
 async def _export(args: argparse.Namespace) -> int:
     period = _period(args)
-    store = await _open(args)
-    if store is None:
-        return 1
-    async with store:
+    async with _opened(args) as store:
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 n = await review.export(store, period, args.format, out)
@@ -247,10 +242,7 @@ async def _suggest(args: argparse.Namespace) -> int:
         _say(args, "entry_not_found", entry=args.entry)
         return 1
     norm = Normalizer(kb.synonyms, kb.fillers) if kb else None
-    store = await _open(args)
-    if store is None:
-        return 1
-    async with store:
+    async with _opened(args) as store:
         report = await review.unanswered(store, period, limit=0, similarity=args.similarity,
                                          normalizer=norm)
     group = review.find_group(report, args.group)
@@ -307,10 +299,7 @@ async def _purge(args: argparse.Namespace) -> int:
     age = parse_age(args.older_than) if args.older_than else dt.timedelta(
         days=settings.retention_days)
     cutoff = dt.datetime.now(dt.UTC) - age
-    store = await _open(args)
-    if store is None:
-        return 1
-    async with store:
+    async with _opened(args) as store:
         if args.dry_run:
             counts = {"queries": await store.count_older(cutoff)}
         else:
