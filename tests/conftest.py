@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
-from bot.i18n import Locales
-from bot.kb import KnowledgeBase, load_kb
-from bot.render import Renderer
+from bot.core.engine import Engine
+from bot.core.i18n import Locales
+from bot.core.kb import KnowledgeBase, load_kb
+from bot.core.render import Renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ_DIR = ROOT / "faq"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import Engine
-from bot.normalize import MAX_MATCH_CHARS
-from bot.render import Renderer
+from bot.core.engine import Engine
+from bot.core.normalize import MAX_MATCH_CHARS
+from bot.core.render import Renderer
 
 
 @settings(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.check import overlaps, summary
-from bot.kb import KnowledgeBase, load_kb
+from bot.core.check import overlaps, summary
+from bot.core.kb import KnowledgeBase, load_kb
 
 
 def test_shipped_faq_has_no_overlapping_phrasings(kb: KnowledgeBase) -> None:

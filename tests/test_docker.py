@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.app import HEARTBEAT_NAME
-from bot.cli import build_parser
+from bot.tg.app import HEARTBEAT_NAME
+from bot.cli.main import build_parser
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def test_compose_runs_the_bot_subcommand(service: dict[str, Any]) -> None:
     command = service["command"]
     assert command[:3] == ["python", "-m", "bot"]
     args = build_parser(Settings.from_env({})).parse_args(command[3:])
-    assert args.command == "run" and args.func.__module__ == "bot.tg_cli"
+    assert args.command == "run" and args.func.__module__ == "bot.cli.run"
     assert service["restart"] == "unless-stopped"
     assert service["env_file"][0]["path"] == ".env"
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from bot.decision import Thresholds, decide
-from bot.engine import Engine, as_of_date, is_stale
-from bot.kb import KnowledgeBase
-from bot.matcher import Scored
-from bot.render import Renderer
+from bot.core.decision import Thresholds, decide
+from bot.core.engine import Engine, as_of_date, is_stale
+from bot.core.kb import KnowledgeBase
+from bot.core.matcher import Scored
+from bot.core.render import Renderer
 from tests.conftest import JSON_KEYS
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import faq_edit
-from bot.engine import Engine
-from bot.kb import FaqError, KnowledgeBase, Problem, load_kb
-from bot.store import QueryStore
+from bot.core import faq_edit
+from bot.core.engine import Engine
+from bot.core.kb import FaqError, KnowledgeBase, Problem, load_kb
+from bot.store.querystore import QueryStore
 from tests.test_review import run_cli
 from tests.test_store import SECRET, rec
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.kb import KnowledgeBase
+from bot.core.kb import KnowledgeBase
 from tests.conftest import SEEDS_DIR
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")

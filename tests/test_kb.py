@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb import MIN_ZH_PHRASINGS, FaqError, KnowledgeBase, load_kb
+from bot.core.kb import MIN_ZH_PHRASINGS, FaqError, KnowledgeBase, load_kb
 
 MINI_TOPIC = """\
 topic: {{id: {stem}, zh: 测试, en: Test}}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.i18n import DEFAULT_LANG, Locales, placeholders
-from bot.tg_handlers import COMMANDS, STAFF_COMMANDS
-from bot.tg_keyboards import lang_markup
+from bot.core.i18n import DEFAULT_LANG, Locales, placeholders
+from bot.tg.handlers import COMMANDS, STAFF_COMMANDS
+from bot.tg.keyboards import lang_markup
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"

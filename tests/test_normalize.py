@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.engine import Engine
-from bot.normalize import tokens
+from bot.core.engine import Engine
+from bot.core.normalize import tokens
 
 
 def test_width_case_script_punctuation(engine: Engine) -> None:

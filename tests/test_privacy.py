@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.privacy import (
+from bot.store.privacy import (
     MASK_CARD,
     MASK_ID,
     MASK_PHONE,
@@ -139,7 +139,7 @@ def test_short_env_secret_is_refused(tmp_path: Path) -> None:
 def test_missing_secret_is_generated_once_with_0600(tmp_path: Path,
                                                    caplog: pytest.LogCaptureFixture) -> None:
     db = tmp_path / "data" / "q.db"
-    with caplog.at_level(logging.WARNING, logger="bot.privacy"):
+    with caplog.at_level(logging.WARNING, logger="bot.store.privacy"):
         first = resolve_secret(None, db)
     assert first.source == "generated"
     path = secret_path(db)
@@ -154,7 +154,7 @@ def test_loose_secret_file_is_tightened(tmp_path: Path, caplog: pytest.LogCaptur
     path = secret_path(db)
     path.write_text("f" * 64 + "\n")
     path.chmod(0o644)
-    with caplog.at_level(logging.WARNING, logger="bot.privacy"):
+    with caplog.at_level(logging.WARNING, logger="bot.store.privacy"):
         s = resolve_secret(None, db)
     assert s.value == "f" * 64
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

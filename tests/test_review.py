@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import review
-from bot.cli_staff import parse_age, register
+from bot.staff import review
+from bot.cli.staff import parse_age, register
 from bot.settings import Settings
-from bot.store import Period, QueryRecord, QueryStore
+from bot.store.querystore import Period, QueryRecord, QueryStore
 from tests.conftest import FAQ_DIR, LOCALES_DIR
 from tests.test_store import SECRET, rec, rows
 
@@ -300,7 +300,7 @@ def test_review_export_to_a_file(seeded: Path, tmp_path: Path) -> None:
 
 def test_review_suggest_prints_a_yaml_snippet(seeded: Path, capsys: pytest.CaptureFixture[str]
                                               ) -> None:
-    from bot.kb import FaqError, load_kb
+    from bot.core.kb import FaqError, load_kb
 
     try:
         kb = load_kb(FAQ_DIR)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import store_migrations
-from bot.privacy import private_text, user_ref
-from bot.store import (
+from bot.store import migrations as store_migrations
+from bot.store.privacy import private_text, user_ref
+from bot.store.querystore import (
     UNSET,
     Period,
     Prefs,
@@ -378,8 +378,8 @@ def test_ts_text_is_fixed_width_utc() -> None:
 
 
 def test_record_from_an_engine_result() -> None:
-    from bot.engine import Engine
-    from bot.kb import FaqError
+    from bot.core.engine import Engine
+    from bot.core.kb import FaqError
     from tests.conftest import FAQ_DIR
 
     try:

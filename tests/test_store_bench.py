@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from bot import store_bench
+from bot.bench import store as store_bench
 
 
 def test_bench_runs_and_prints_every_figure(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import QueryStore
+from bot.store.querystore import QueryStore
 from tests.conftest import ROOT
 from tests.test_store import SECRET, rec, rows
 
@@ -29,7 +29,7 @@ MAX_QUEUE, BATCH = 500, 100
 
 CHILD = textwrap.dedent(f"""
     import asyncio, sys
-    from bot.store import QueryRecord, QueryStore, utc_now
+    from bot.store.querystore import QueryRecord, QueryStore, utc_now
 
     async def main(path):
         s = await QueryStore.open(path, "k" * 32, max_queue={MAX_QUEUE}, batch_size={BATCH},
@@ -93,7 +93,7 @@ def test_sigkill_mid_burst_leaves_an_intact_log_missing_only_the_tail(tmp_path: 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records
-            if r.name == "bot.store" and r.levelno >= logging.ERROR]
+            if r.name == "bot.store.querystore" and r.levelno >= logging.ERROR]
 
 
 @pytest.fixture

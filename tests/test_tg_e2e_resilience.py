@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot import tg_conversation
-from tests.fake_bot_api import TOKEN, FakeBotAPI, user
+from bot.tg import conversation as tg_conversation
+from bot.testing.fake_bot_api import TOKEN, FakeBotAPI, user
 from tests.tg_fixtures import (
     LOCALES_DIR,
     Q_ANSWER,
@@ -83,7 +83,7 @@ async def test_a_5xx_on_send_is_apologised_for_and_the_bot_carries_on(
         assert apology.status == 200 and apology.text == "抱歉，出了点问题，请稍后再试。"
         [ok] = await h.ask(Q_ANSWER)
         assert ok.text.startswith("可以通过")
-    errors = [r.getMessage() for r in caplog.records if r.name == "bot.tg_handlers"]
+    errors = [r.getMessage() for r in caplog.records if r.name == "bot.tg.handlers"]
     assert any(f"update {update_id} failed" in e for e in errors)
     assert not any(TOKEN in r.getMessage() for r in caplog.records)
     # The query was logged although its answer could not be sent.

@@ -6,7 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from tests.fake_bot_api import user
+from bot.testing.fake_bot_api import user
 from tests.tg_fixtures import Q_ANSWER, Q_CLARIFY, Q_FALLBACK, STAFF_ID, running_bot
 
 STAFF = user(STAFF_ID, "Staff")

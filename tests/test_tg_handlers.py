@@ -25,10 +25,10 @@ from telegram import (
 )
 from telegram.ext import Application
 
-from bot.app import install_redaction, services_of, webhook_path
-from bot.tg_cli import check
-from bot.tg_reply import addressed_to_bot, question_text
-from tests.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN
+from bot.tg.app import install_redaction, services_of, webhook_path
+from bot.cli.run import check
+from bot.tg.reply import addressed_to_bot, question_text
+from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN
 from tests.tg_fixtures import Q_ANSWER, STAFF_ID, make_settings, offline_app
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -183,7 +183,7 @@ def test_run_checks_name_the_missing_variable(tmp_path: Path) -> None:
 def test_run_refuses_to_start_on_an_invalid_faq(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     faq = tmp_path / "faq"
     faq.mkdir()
@@ -198,7 +198,7 @@ def test_run_refuses_to_start_on_an_invalid_faq(tmp_path: Path,
 
 def test_run_without_a_token_names_the_variable(monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert main(["run"]) == 2

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Chat, Message, Update
 
-from bot.faq_reload import EngineHolder, FaqPoller, ReloadResult, fingerprint
-from bot.i18n import Locales
+from bot.core.reload import EngineHolder, FaqPoller, ReloadResult, fingerprint
+from bot.core.i18n import Locales
 from bot.settings import Settings, SettingsError
-from bot.tg_html import MAX_MESSAGE, Block, pack, units
-from bot.tg_keyboards import (
+from bot.tg.markup import MAX_MESSAGE, Block, pack, units
+from bot.tg.keyboards import (
     MAX_CALLBACK_BYTES,
     Feedback,
     NoneOfThese,
@@ -34,13 +34,13 @@ from bot.tg_keyboards import (
     resolve_entry,
     topic_entries_markup,
 )
-from bot.tg_ratelimit import UserRateLimiter, Verdict
-from bot.tg_updates import PerChatUpdateProcessor
+from bot.tg.ratelimit import UserRateLimiter, Verdict
+from bot.tg.updates import PerChatUpdateProcessor
 from tests.tg_fixtures import LOCALES_DIR, write_faq
 
 # --------------------------------------------------------------------------- callback data
 
-QID = "AbC-123_xyz09"  # what bot.store.new_query_id makes: url-safe, <= 16 chars
+QID = "AbC-123_xyz09"  # what bot.store.querystore.new_query_id makes: url-safe, <= 16 chars
 
 
 @pytest.mark.parametrize("cb", [
@@ -201,7 +201,7 @@ def test_reload_swaps_only_a_valid_faq(holder: EngineHolder) -> None:
 
 def test_reload_survives_an_unexpected_crash(holder: EngineHolder,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.faq_reload as fr
+    import bot.core.reload as fr
 
     def crash(*a: object, **k: object) -> None:
         raise MemoryError("boom")
@@ -282,8 +282,8 @@ def test_resolve_entry_against_the_kb(holder: EngineHolder) -> None:
 
 def test_every_real_faq_entry_renders_for_telegram() -> None:
     """Whatever the admins write, each answer fits Telegram: split parts, valid buttons."""
-    from bot.tg_html import result_messages
-    from bot.tg_reply import result_markup
+    from bot.tg.markup import result_messages
+    from bot.tg.reply import result_markup
     from tests.tg_fixtures import ROOT
 
     holder = EngineHolder(ROOT / "faq", Locales.load(LOCALES_DIR))

@@ -1,6 +1,6 @@
 """Shared helpers for the Telegram tests: a tiny FAQ, settings, the running bot, a recorder.
 
-The e2e harness runs the real `bot.app.serve` (the same code as `python -m bot run`) with
+The e2e harness runs the real `bot.tg.app.serve` (the same code as `python -m bot run`) with
 TELEGRAM_API_BASE_URL pointing at `FakeBotAPI` on 127.0.0.1 and the real SQLite store in a
 temporary directory. Nothing leaves the loopback interface.
 """
@@ -19,9 +19,9 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.app import Services, build_application, open_services, serve, services_of
+from bot.tg.app import Services, build_application, open_services, serve, services_of
 from bot.settings import Settings
-from tests.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeBotAPI, user
+from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeBotAPI, user
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.kb import Entry, KnowledgeBase, Variant
-from bot.normalize import Normalizer
+from bot.core.kb import Entry, KnowledgeBase, Variant
+from bot.core.normalize import Normalizer
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
-from bot.engine import Result
-from bot.faq_reload import Loaded
-from bot.kb import KnowledgeBase
-from bot.tg_html import result_messages
-from bot.tg_keyboards import answer_markup, clarify_markup, fallback_markup
+from bot.core.engine import Result
+from bot.core.reload import Loaded
+from bot.core.kb import KnowledgeBase
+from bot.tg.markup import result_messages
+from bot.tg.keyboards import answer_markup, clarify_markup, fallback_markup
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine import Engine
-from bot.i18n import Locales
-from bot.kb import Entry, FaqError, Problem, load_kb
-from bot.render import Renderer
+from bot.core.engine import Engine
+from bot.core.i18n import Locales
+from bot.core.kb import Entry, FaqError, Problem, load_kb
+from bot.core.render import Renderer
 
 log = logging.getLogger(__name__)
 

@@ -14,18 +14,18 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.check import overlaps, summary
-from bot.engine import Engine, Result
-from bot.i18n import Locales
-from bot.kb import FaqError, load_kb
-from bot.render import Renderer
+from bot.core.check import overlaps, summary
+from bot.core.engine import Engine, Result
+from bot.core.i18n import Locales
+from bot.core.kb import FaqError, load_kb
+from bot.core.render import Renderer
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("bot")
 
 # Subcommands that live with the part of the product they belong to; each module has
 # `register(subparsers)`. Missing ones are skipped so the core CLI never depends on them.
-PLUGINS = ("bot.cli_staff", "bot.tg_cli")
+PLUGINS = ("bot.cli.staff", "bot.cli.run")
 
 
 def _engine(faq_dir: Path) -> Engine:
@@ -47,8 +47,8 @@ class _QueryLogger:
 
     async def __aenter__(self) -> _QueryLogger:
         if self.enabled:
-            from bot.privacy import resolve_secret
-            from bot.store import QueryStore
+            from bot.store.privacy import resolve_secret
+            from bot.store.querystore import QueryStore
 
             secret = resolve_secret(self.settings.hmac_secret, self.settings.db_path)
             self.store = await QueryStore.open(self.settings.db_path, secret.value)
@@ -61,7 +61,7 @@ class _QueryLogger:
     async def log(self, result: Result, latency_ms: float) -> None:
         if self.store is None:
             return
-        from bot.store import record_from_result
+        from bot.store.querystore import record_from_result
 
         rec = record_from_result(
             result, channel="cli", chat_type=None, user_id="cli", latency_ms=latency_ms
@@ -160,13 +160,13 @@ def _check_faq(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import main as eval_main
+    from bot.bench.evaluation import main as eval_main
 
     return eval_main(args)
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    target = "bot.store_bench" if args.store else "bot.tg_bench" if args.telegram else "bot.bench"
+    target = "bot.bench.store" if args.store else "bot.bench.telegram" if args.telegram else "bot.bench.engine"
     return int(importlib.import_module(target).main(args))
 
 

@@ -32,7 +32,7 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
-from bot.kb import load_kb
+from bot.core.kb import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 PACED_RATE = 200.0
@@ -62,7 +62,7 @@ async def _run(users: int, messages: int, faq_dir: Path) -> dict[str, Any]:
 
     sys.path.insert(0, str(ROOT))
     try:
-        from tests.fake_bot_api import TOKEN, Call, FakeBotAPI, user
+        from bot.testing.fake_bot_api import TOKEN, Call, FakeBotAPI, user
     except ImportError as exc:
         raise SystemExit(f"error: the fake Bot API is in the checkout's tests/: {exc}") from exc
 

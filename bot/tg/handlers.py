@@ -21,12 +21,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import tg_callbacks as cb
-from bot import tg_conversation as conv
-from bot import tg_staff as staff
-from bot.app import services, services_of
-from bot.tg_html import text_messages
-from bot.tg_keyboards import (
+from bot.tg import callbacks as cb
+from bot.tg import conversation as conv
+from bot.tg import staff_commands as staff
+from bot.tg.app import services, services_of
+from bot.tg.markup import text_messages
+from bot.tg.keyboards import (
     Feedback,
     NoneOfThese,
     Noop,
@@ -38,7 +38,7 @@ from bot.tg_keyboards import (
     Topics,
     is_kind,
 )
-from bot.tg_reply import send_html
+from bot.tg.reply import send_html
 
 log = logging.getLogger(__name__)
 

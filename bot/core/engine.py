@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from bot.decision import DEFAULT_THRESHOLDS, Status, Thresholds, decide
-from bot.kb import Entry, KnowledgeBase, Variant, load_kb
-from bot.matcher import Index, Scored
-from bot.normalize import Normalizer
-from bot.regions import Mention, RegionFinder, variants_for
+from bot.core.decision import DEFAULT_THRESHOLDS, Status, Thresholds, decide
+from bot.core.kb import Entry, KnowledgeBase, Variant, load_kb
+from bot.core.matcher import Index, Scored
+from bot.core.normalize import Normalizer
+from bot.core.regions import Mention, RegionFinder, variants_for
 
 # An answer from a report older than this carries a caution that the policy may have changed.
 STALE_AFTER_DAYS = 2 * 365

@@ -23,7 +23,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from bot.kb import SPECIAL_FILES, FaqError, KnowledgeBase, load_kb
+from bot.core.kb import SPECIAL_FILES, FaqError, KnowledgeBase, load_kb
 
 LANGS = ("zh", "en")
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.kb import KnowledgeBase
-from bot.normalize import tokens
+from bot.core.kb import KnowledgeBase
+from bot.core.normalize import tokens
 
 # Weights of the three kinds of evidence in the combined 0-100 score. Chosen on the dev set
 # (`eval`), where the entry-level cosine alone ranks best and the phrasing-level scores

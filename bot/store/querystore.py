@@ -13,7 +13,7 @@ committed in batches by one writer task, so answering a resident never waits on 
 - disk full / read-only / I/O error: the batch is counted in `dropped`, an error is logged
   once per outage (and a line when writing works again), and the bot keeps answering.
 
-Text is masked and truncated (bot.privacy) before it is written, in the database thread;
+Text is masked and truncated (bot.store.privacy) before it is written, in the database thread;
 user ids become HMACs there too. Raw ids and raw text never reach the file.
 """
 
@@ -37,8 +37,8 @@ from typing import Any, Final
 
 import aiosqlite
 
-from bot import store_migrations
-from bot.privacy import private_text, secret_check, user_ref
+from bot.store import migrations as store_migrations
+from bot.store.privacy import private_text, secret_check, user_ref
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def record_from_result(
     latency_ms: float,
     query_id: str | None = None,
 ) -> QueryRecord:
-    """A log record for an engine `Result` (bot.engine.Result)."""
+    """A log record for an engine `Result` (bot.core.engine.Result)."""
     mention = getattr(result, "mention", None)
     # The region the question was about: the place named, else the user's preference.
     region = (mention.scope if mention is not None else None) or result.preferred_region
@@ -327,7 +327,7 @@ class QueryStore:
     ) -> QueryStore:
         """Open (creating and migrating as needed) the log at `path`.
 
-        `secret` is the HMAC secret (see bot.privacy.resolve_secret); None opens the log for
+        `secret` is the HMAC secret (see bot.store.privacy.resolve_secret); None opens the log for
         reports and purging (records are then stored without a user reference).
         `writer=False` is for reports and purge: no writer task and no write at open, so a
         read-only copy of the log can be reported on. Raises StoreError when the file

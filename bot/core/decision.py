@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.matcher import Scored
+from bot.core.matcher import Scored
 
 Status = Literal["answer", "clarify", "fallback"]
 

@@ -24,12 +24,12 @@ from telegram import Update, User
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.faq_reload import EngineHolder, FaqPoller
-from bot.i18n import Locales
+from bot.core.reload import EngineHolder, FaqPoller
+from bot.core.i18n import Locales
 from bot.settings import Settings
-from bot.tg_ratelimit import UserRateLimiter
-from bot.tg_request import AiohttpRequest
-from bot.tg_updates import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
+from bot.tg.ratelimit import UserRateLimiter
+from bot.tg.request import AiohttpRequest
+from bot.tg.updates import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ POOL_TIMEOUT = 10.0
 
 
 class QueryLog(Protocol):
-    """What the bot needs of the query store (bot.store.QueryStore)."""
+    """What the bot needs of the query store (bot.store.querystore.QueryStore)."""
 
     async def log_query(self, rec: Any) -> None: ...
     async def log_feedback(self, query_id: str, helpful: bool) -> None: ...
@@ -148,8 +148,8 @@ async def open_services(settings: Settings, *, store: QueryLog | None = None) ->
     locales = Locales.load(settings.locales_dir)
     holder = EngineHolder(settings.faq_dir, locales)
     if store is None:
-        from bot.privacy import resolve_secret
-        from bot.store import QueryStore
+        from bot.store.privacy import resolve_secret
+        from bot.store.querystore import QueryStore
 
         secret = resolve_secret(settings.hmac_secret, settings.db_path)
         opened: QueryLog = await QueryStore.open(settings.db_path, secret.value)
@@ -167,7 +167,7 @@ def build_application(
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Application:
     """The PTB Application wired to `svc`, with every handler registered."""
-    from bot import tg_handlers  # handlers import this module for `services`
+    from bot.tg import handlers as tg_handlers  # handlers import this module for `services`
 
     settings = svc.settings
     if not settings.telegram_token:
@@ -247,7 +247,8 @@ async def _start(
     background: list[asyncio.Task[None]],
 ) -> None:
     """Register the commands, start receiving updates and the background tasks."""
-    from bot import tg_handlers, tg_staff
+    from bot.tg import handlers as tg_handlers
+    from bot.tg import staff_commands as tg_staff
 
     settings = svc.settings
     await tg_handlers.register_commands(app)

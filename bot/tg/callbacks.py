@@ -14,12 +14,12 @@ from typing import TypeVar
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.app import Services, UserPrefs, services
-from bot.engine import Result
-from bot.faq_reload import Loaded
-from bot.kb import Entry
-from bot.tg_html import text_messages
-from bot.tg_keyboards import (
+from bot.tg.app import Services, UserPrefs, services
+from bot.core.engine import Result
+from bot.core.reload import Loaded
+from bot.core.kb import Entry
+from bot.tg.markup import text_messages
+from bot.tg.keyboards import (
     Callback,
     Feedback,
     NoneOfThese,
@@ -37,7 +37,7 @@ from bot.tg_keyboards import (
     topic_entries_markup,
     topics_markup,
 )
-from bot.tg_reply import edit_html, send_result, topic_pairs
+from bot.tg.reply import edit_html, send_result, topic_pairs
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot import review
-from bot.app import services, services_of
-from bot.faq_reload import ReloadResult
-from bot.i18n import Locales
-from bot.store import Period
-from bot.tg_html import Block, pack, text_messages
-from bot.tg_reply import send_html
+from bot.staff import review
+from bot.tg.app import services, services_of
+from bot.core.reload import ReloadResult
+from bot.core.i18n import Locales
+from bot.store.querystore import Period
+from bot.tg.markup import Block, pack, text_messages
+from bot.tg.reply import send_html
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _period() -> Period:
 
 
 async def stats(update: Update, context: Context) -> None:
-    """Usage figures for the last 30 days (bot.review.stats)."""
+    """Usage figures for the last 30 days (bot.staff.review.stats)."""
     if not await _allowed(update, context, "stats"):
         return
     svc = services(context)
@@ -120,7 +120,7 @@ async def stats(update: Update, context: Context) -> None:
 
 
 async def unanswered(update: Update, context: Context) -> None:
-    """The top groups of similar questions that got no good answer (bot.review.unanswered)."""
+    """The top groups of similar questions that got no good answer (bot.staff.review.unanswered)."""
     if not await _allowed(update, context, "unanswered"):
         return
     svc = services(context)

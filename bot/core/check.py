@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.kb import KnowledgeBase
-from bot.normalize import Normalizer
+from bot.core.kb import KnowledgeBase
+from bot.core.normalize import Normalizer
 
 # Two phrasings of different entries scoring at least this (rapidfuzz ratio on the
 # normalized text) are near-duplicates.

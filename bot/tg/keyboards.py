@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Locales
-from bot.kb import Entry, KnowledgeBase
+from bot.core.i18n import Locales
+from bot.core.kb import Entry, KnowledgeBase
 
 MAX_CALLBACK_BYTES = 64
 # A button label longer than this is cut: phones show about this much on one line.

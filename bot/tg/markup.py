@@ -1,4 +1,4 @@
-"""Telegram HTML for engine results, built from `bot.render.Renderer` pieces.
+"""Telegram HTML for engine results, built from `bot.core.render.Renderer` pieces.
 
 Every dynamic string is `html.escape`d here, in one place: FAQ text, source titles and
 locale strings alike, so a `<` in a report title can never break a message. Messages are
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.engine import Result
-from bot.render import Renderer
+from bot.core.engine import Result
+from bot.core.render import Renderer
 
 # Telegram counts the text after entity parsing, in UTF-16 code units.
 MAX_MESSAGE = 4096

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine import Result, Suggestion
-from bot.i18n import Locales
-from bot.kb import KnowledgeBase, Variant
+from bot.core.engine import Result, Suggestion
+from bot.core.i18n import Locales
+from bot.core.kb import KnowledgeBase, Variant
 
 
 class Renderer:

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from bot.decision import Thresholds
-from bot.engine import Engine
-from bot.kb import load_kb
+from bot.core.decision import Thresholds
+from bot.core.engine import Engine
+from bot.core.kb import load_kb
 from bot.settings import PROJECT_ROOT
 
 DEFAULT_SET = PROJECT_ROOT / "tests" / "data" / "eval.yaml"

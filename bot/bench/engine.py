@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz, process
 
-from bot.engine import Engine
-from bot.evaluation import DEFAULT_SET, Case, load_cases
-from bot.kb import Entry, KnowledgeBase, load_kb
+from bot.core.engine import Engine
+from bot.bench.evaluation import DEFAULT_SET, Case, load_cases
+from bot.core.kb import Entry, KnowledgeBase, load_kb
 
 
 def _percentiles(samples_ms: Sequence[float]) -> tuple[float, float]:

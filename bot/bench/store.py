@@ -27,8 +27,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot import review, store_migrations
-from bot.store import Period, QueryRecord, QueryStore, new_query_id, ts_text, utc_now
+from bot.staff import review
+from bot.store import migrations as store_migrations
+from bot.store.querystore import Period, QueryRecord, QueryStore, new_query_id, ts_text, utc_now
 
 GOAL_ROWS_PER_S = 20_000
 GOAL_REPORT_S = 2.0
@@ -67,7 +68,7 @@ def main(args: Any = None) -> int:
         print()
         print("1. batched writer (log_query -> queue -> executemany), records created at log time")
         # The writer is meant to be saturated here: "queue is full" warnings are expected.
-        logging.getLogger("bot.store").setLevel(logging.ERROR)
+        logging.getLogger("bot.store.querystore").setLevel(logging.ERROR)
         for producers in (1, 50, 200):
             # Median of three runs: a shared 2-CPU machine is noisy.
             rates = sorted(asyncio.run(_writer_rate(Path(tmp) / f"w{producers}-{i}.db",
@@ -77,7 +78,7 @@ def main(args: Any = None) -> int:
             print(f"   {producers:>3} concurrent tasks: {writer_rows:,} rows, median {rate:,.0f} "
                   f"rows/s (runs: {', '.join(f'{r:,.0f}' for r in rates)}; goal >= "
                   f"{GOAL_ROWS_PER_S:,}: {mark})")
-        logging.getLogger("bot.store").setLevel(logging.NOTSET)
+        logging.getLogger("bot.store.querystore").setLevel(logging.NOTSET)
         print()
         db = Path(tmp) / "synthetic.db"
         t0 = time.perf_counter()
@@ -106,7 +107,7 @@ def main(args: Any = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot.store_bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m bot.bench.store", description=__doc__)
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--quick", action="store_true")
     return p
@@ -139,7 +140,7 @@ async def _writer_rate(path: Path, n: int, producers: int) -> float:
 def _entries() -> list[tuple[str, str, list[str]]]:
     """(entry id, topic, zh phrasings) from the FAQ if it loads, else made up."""
     try:
-        from bot.kb import load_kb
+        from bot.core.kb import load_kb
         from bot.settings import Settings
 
         kb = load_kb(Settings.from_env().faq_dir)

@@ -3,7 +3,7 @@ asked most, counts per day/status/topic/region/language, and the raw export.
 
 Each report is an async function taking the store and a `Period` and returning plain
 dataclasses (so /stats and /unanswered in Telegram can reuse them); `render_*` turn them
-into terminal tables and `as_json` into JSON. SQL lives in bot.store.
+into terminal tables and `as_json` into JSON. SQL lives in bot.store.querystore.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import IO, Any
 
 from rapidfuzz import fuzz, process
 
-from bot.kb import KnowledgeBase
-from bot.privacy import MASKS
-from bot.store import EXPORT_COLUMNS, Period, QueryStore, UnansweredText
+from bot.core.kb import KnowledgeBase
+from bot.store.privacy import MASKS
+from bot.store.querystore import EXPORT_COLUMNS, Period, QueryStore, UnansweredText
 
 DEFAULT_DAYS = 30
 # Two unanswered questions are one group when their cores (question words removed, see
