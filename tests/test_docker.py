@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.tg.app import HEARTBEAT_NAME
 from bot.cli.main import build_parser
 from bot.settings import Settings
+from bot.tg.app import HEARTBEAT_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 

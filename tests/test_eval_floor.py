@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.engine import Engine
 from bot.bench.evaluation import DEFAULT_SET, Report, evaluate, load_cases
+from bot.core.engine import Engine
 from tests.conftest import ROOT
 
 # Written independently, from the answers and reports only, and never used to tune the

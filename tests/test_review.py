@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.staff import review
 from bot.cli.staff import parse_age, register
 from bot.settings import Settings
+from bot.staff import review
 from bot.store.querystore import Period, QueryRecord, QueryStore
 from tests.conftest import FAQ_DIR, LOCALES_DIR
 from tests.test_store import SECRET, rec, rows

@@ -12,8 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from bot.tg.markup import MAX_MESSAGE, units
 from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, user
+from bot.tg.markup import MAX_MESSAGE, units
 from tests.tg_fixtures import (
     FAQ,
     Q_ANSWER,

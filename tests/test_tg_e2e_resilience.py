@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.tg import conversation as tg_conversation
 from bot.testing.fake_bot_api import TOKEN, FakeBotAPI, user
+from bot.tg import conversation as tg_conversation
 from tests.tg_fixtures import (
     LOCALES_DIR,
     Q_ANSWER,

@@ -8,8 +8,8 @@ import pytest
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.tg.request import AiohttpRequest
 from bot.testing.fake_bot_api import TOKEN, FakeBotAPI
+from bot.tg.request import AiohttpRequest
 
 
 def _bot(api: FakeBotAPI, request: AiohttpRequest) -> Bot:

@@ -12,10 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Chat, Message, Update
 
-from bot.core.reload import EngineHolder, FaqPoller, ReloadResult, fingerprint
 from bot.core.i18n import Locales
+from bot.core.reload import EngineHolder, FaqPoller, ReloadResult, fingerprint
 from bot.settings import Settings, SettingsError
-from bot.tg.markup import MAX_MESSAGE, Block, pack, units
 from bot.tg.keyboards import (
     MAX_CALLBACK_BYTES,
     Feedback,
@@ -34,6 +33,7 @@ from bot.tg.keyboards import (
     resolve_entry,
     topic_entries_markup,
 )
+from bot.tg.markup import MAX_MESSAGE, Block, pack, units
 from bot.tg.ratelimit import UserRateLimiter, Verdict
 from bot.tg.updates import PerChatUpdateProcessor
 from tests.tg_fixtures import LOCALES_DIR, write_faq

@@ -19,9 +19,9 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.tg.app import Services, build_application, open_services, serve, services_of
 from bot.settings import Settings
 from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeBotAPI, user
+from bot.tg.app import Services, build_application, open_services, serve, services_of
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"

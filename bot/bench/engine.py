@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz, process
 
-from bot.core.engine import Engine
 from bot.bench.evaluation import DEFAULT_SET, Case, load_cases
+from bot.core.engine import Engine
 from bot.core.kb import Entry, KnowledgeBase, load_kb
 
 

@@ -78,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(problem)
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.tg.app import install_redaction, serve
     from bot.store.privacy import SecretError
     from bot.store.querystore import StoreError
+    from bot.tg.app import install_redaction, serve
 
     logging.getLogger().setLevel(settings.log_level)
     install_redaction(settings.telegram_token)

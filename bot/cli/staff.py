@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.core import faq_edit
-from bot.staff import review
 from bot.core.i18n import Locales
 from bot.core.kb import FaqError, KnowledgeBase, load_kb
 from bot.core.normalize import Normalizer
 from bot.settings import Settings
+from bot.staff import review
 from bot.store.querystore import QueryStore, StoreError
 
 _OLDER_THAN = re.compile(r"^(\d+)\s*([dw]?)$")

@@ -24,8 +24,8 @@ from telegram import Update, User
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes
 from telegram.request import BaseRequest
 
-from bot.core.reload import EngineHolder, FaqPoller
 from bot.core.i18n import Locales
+from bot.core.reload import EngineHolder, FaqPoller
 from bot.settings import Settings
 from bot.tg.ratelimit import UserRateLimiter
 from bot.tg.request import AiohttpRequest

@@ -14,11 +14,10 @@ from typing import TypeVar
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import ContextTypes
 
-from bot.tg.app import Services, UserPrefs, services
 from bot.core.engine import Result
-from bot.core.reload import Loaded
 from bot.core.kb import Entry
-from bot.tg.markup import text_messages
+from bot.core.reload import Loaded
+from bot.tg.app import Services, UserPrefs, services
 from bot.tg.keyboards import (
     Callback,
     Feedback,
@@ -37,6 +36,7 @@ from bot.tg.keyboards import (
     topic_entries_markup,
     topics_markup,
 )
+from bot.tg.markup import text_messages
 from bot.tg.reply import edit_html, send_result, topic_pairs
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.tg.app import services
 from bot.core.i18n import DEFAULT_LANG
 from bot.store.querystore import new_query_id, record_from_result
-from bot.tg.markup import Block, pack, text_messages
+from bot.tg.app import services
 from bot.tg.keyboards import fallback_markup, lang_markup, region_markup, topics_markup
+from bot.tg.markup import Block, pack, text_messages
 from bot.tg.ratelimit import Verdict
 from bot.tg.reply import (
     GROUPS,

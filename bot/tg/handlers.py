@@ -25,7 +25,6 @@ from bot.tg import callbacks as cb
 from bot.tg import conversation as conv
 from bot.tg import staff_commands as staff
 from bot.tg.app import services, services_of
-from bot.tg.markup import text_messages
 from bot.tg.keyboards import (
     Feedback,
     NoneOfThese,
@@ -38,6 +37,7 @@ from bot.tg.keyboards import (
     Topics,
     is_kind,
 )
+from bot.tg.markup import text_messages
 from bot.tg.reply import send_html
 
 log = logging.getLogger(__name__)

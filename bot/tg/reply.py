@@ -23,10 +23,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
 from bot.core.engine import Result
-from bot.core.reload import Loaded
 from bot.core.kb import KnowledgeBase
-from bot.tg.markup import result_messages
+from bot.core.reload import Loaded
 from bot.tg.keyboards import answer_markup, clarify_markup, fallback_markup
+from bot.tg.markup import result_messages
 
 log = logging.getLogger(__name__)
 

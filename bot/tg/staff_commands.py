@@ -14,11 +14,11 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.staff import review
-from bot.tg.app import services, services_of
-from bot.core.reload import ReloadResult
 from bot.core.i18n import Locales
+from bot.core.reload import ReloadResult
+from bot.staff import review
 from bot.store.querystore import Period
+from bot.tg.app import services, services_of
 from bot.tg.markup import Block, pack, text_messages
 from bot.tg.reply import send_html
 
