@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -12,17 +11,7 @@ from bot.core.engine import Engine
 from bot.core.i18n import Locales
 from bot.core.kb import KnowledgeBase, load_kb
 from bot.core.render import Renderer
-
-ROOT = Path(__file__).resolve().parent.parent
-FAQ_DIR = ROOT / "faq"
-LOCALES_DIR = ROOT / "locales"
-SEEDS_DIR = ROOT.parent / "shared" / "seeds"
-# The keys of one `ask --json` object: the contract other tools read.
-JSON_KEYS = frozenset(
-    {"question", "status", "entry_id", "score", "answer", "lang", "region", "source", "suggestions"}
-)
-# Fixed "today" so that staleness does not change under the tests' feet.
-TODAY = dt.date(2026, 11, 25)
+from tests.helpers import FAQ_DIR, LOCALES_DIR, TODAY
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from bot.core.engine import Engine, as_of_date, is_stale
 from bot.core.kb import KnowledgeBase
 from bot.core.matcher import Scored
 from bot.core.render import Renderer
-from tests.conftest import JSON_KEYS
+from tests.helpers import JSON_KEYS
 
 
 def s(entry: str, score: float) -> Scored:

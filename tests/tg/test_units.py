@@ -36,7 +36,7 @@ from bot.tg.keyboards import (
 from bot.tg.markup import MAX_MESSAGE, Block, pack, units
 from bot.tg.ratelimit import UserRateLimiter, Verdict
 from bot.tg.updates import PerChatUpdateProcessor
-from tests.tg_fixtures import LOCALES_DIR, write_faq
+from tests.tg.helpers import LOCALES_DIR, write_faq
 
 # --------------------------------------------------------------------------- callback data
 
@@ -284,7 +284,7 @@ def test_every_real_faq_entry_renders_for_telegram() -> None:
     """Whatever the admins write, each answer fits Telegram: split parts, valid buttons."""
     from bot.tg.markup import result_messages
     from bot.tg.reply import result_markup
-    from tests.tg_fixtures import ROOT
+    from tests.tg.helpers import ROOT
 
     holder = EngineHolder(ROOT / "faq", Locales.load(LOCALES_DIR))
     loaded = holder.current

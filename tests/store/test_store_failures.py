@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from bot.store.querystore import QueryStore
-from tests.conftest import ROOT
-from tests.test_store import SECRET, rec, rows
+from tests.helpers import ROOT
+from tests.store.helpers import SECRET, rec, rows
 
 # The child logs continuously with these settings; what it accepted but had not committed
 # when killed is at most MAX_QUEUE + BATCH records (see bot/store.py).

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.testing.fake_bot_api import user
-from tests.tg_fixtures import Q_ANSWER, Q_CLARIFY, Q_FALLBACK, STAFF_ID, running_bot
+from tests.tg.helpers import Q_ANSWER, Q_CLARIFY, Q_FALLBACK, STAFF_ID, running_bot
 
 STAFF = user(STAFF_ID, "Staff")
 NOT_ALLOWED = "抱歉，这个命令仅供工作人员使用。"

@@ -10,7 +10,7 @@ import pytest
 
 from bot.bench.evaluation import DEFAULT_SET, Report, evaluate, load_cases
 from bot.core.engine import Engine
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 # Written independently, from the answers and reports only, and never used to tune the
 # matcher: it estimates what residents' unseen wording gets.

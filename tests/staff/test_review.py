@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import datetime as dt
@@ -15,12 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.cli.staff import parse_age, register
-from bot.settings import Settings
+from bot.cli.staff import parse_age
 from bot.staff import review
 from bot.store.querystore import Period, QueryRecord, QueryStore
-from tests.conftest import FAQ_DIR, LOCALES_DIR
-from tests.test_store import SECRET, rec, rows
+from tests.helpers import FAQ_DIR
+from tests.staff.helpers import run_cli
+from tests.store.helpers import SECRET, rec, rows
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 LAST_30 = Period(NOW - dt.timedelta(days=30))
@@ -244,15 +243,6 @@ def test_parse_age() -> None:
 
 
 # --------------------------------------------------------------------------- the commands
-
-
-def run_cli(argv: list[str], db: Path, faq: Path = FAQ_DIR) -> int:
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    args.settings = Settings.from_env({"BOT_DB_PATH": str(db), "BOT_FAQ_DIR": str(faq),
-                                       "BOT_LOCALES_DIR": str(LOCALES_DIR)})
-    return int(args.func(args))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, user
 from bot.tg.markup import MAX_MESSAGE, units
-from tests.tg_fixtures import (
+from tests.tg.helpers import (
     FAQ,
     Q_ANSWER,
     Q_CLARIFY,

@@ -29,7 +29,7 @@ from bot.cli.run import check
 from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN
 from bot.tg.app import install_redaction, services_of, webhook_path
 from bot.tg.reply import addressed_to_bot, question_text
-from tests.tg_fixtures import Q_ANSWER, STAFF_ID, make_settings, offline_app
+from tests.tg.helpers import Q_ANSWER, STAFF_ID, make_settings, offline_app
 
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 ALICE = User(7, "Alice", False, language_code="zh-CN")

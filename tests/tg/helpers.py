@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeBotAPI, user
 from bot.tg.app import Services, build_application, open_services, serve, services_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCALES_DIR = ROOT / "locales"
 SECRET = "test-secret-0123456789abcdef"
 STAFF_ID = 4242

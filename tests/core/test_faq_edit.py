@@ -15,8 +15,8 @@ from bot.core import faq_edit
 from bot.core.engine import Engine
 from bot.core.kb import FaqError, KnowledgeBase, Problem, load_kb
 from bot.store.querystore import QueryStore
-from tests.test_review import run_cli
-from tests.test_store import SECRET, rec
+from tests.staff.helpers import run_cli
+from tests.store.helpers import SECRET, rec
 
 
 @pytest.fixture

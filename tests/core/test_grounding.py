@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.core.kb import KnowledgeBase
-from tests.conftest import SEEDS_DIR
+from tests.helpers import SEEDS_DIR
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 

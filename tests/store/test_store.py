@@ -19,43 +19,13 @@ from bot.store.querystore import (
     UNSET,
     Period,
     Prefs,
-    QueryRecord,
     QueryStore,
     StoreError,
     new_query_id,
     record_from_result,
     ts_text,
 )
-
-SECRET = "test-secret-0123456789abcdef"
-T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
-
-
-def rec(text: str = "异地就医怎么备案", *, status: str = "answer", entry_id: str | None = "e-1",
-        topic: str | None = "t1", user_id: int | str | None = 42, ts: dt.datetime = T0,
-        lang: str = "zh", region: str | None = None, suggestions: tuple[str, ...] = (),
-        normalized: str | None = None, query_id: str | None = None,
-        reason: str | None = None, latency_ms: float = 2.0) -> QueryRecord:
-    """A log record built directly (the store tests need no engine)."""
-    if status != "answer":
-        entry_id, topic = None, None
-    return QueryRecord(
-        query_id=query_id or new_query_id(), channel="telegram", chat_type="private",
-        user_id=user_id, lang=lang, region=region, text=text,
-        normalized=text.lower() if normalized is None else normalized, status=status,
-        entry_id=entry_id, score=70.0 if status == "answer" else 30.0, suggestions=suggestions,
-        latency_ms=latency_ms, ts=ts,
-        reason=reason or {"answer": "matched", "clarify": "ambiguous"}.get(status, "no_match"),
-        topic=topic)
-
-
-def rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
-    """Read with a separate plain connection, as another process would."""
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+from tests.store.helpers import SECRET, T0, rec, rows
 
 
 @pytest.fixture
@@ -380,7 +350,7 @@ def test_ts_text_is_fixed_width_utc() -> None:
 def test_record_from_an_engine_result() -> None:
     from bot.core.engine import Engine
     from bot.core.kb import FaqError
-    from tests.conftest import FAQ_DIR
+    from tests.helpers import FAQ_DIR
 
     try:
         engine = Engine.from_dir(FAQ_DIR)

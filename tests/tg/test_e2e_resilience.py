@@ -15,7 +15,7 @@ import pytest
 
 from bot.testing.fake_bot_api import TOKEN, FakeBotAPI, user
 from bot.tg import conversation as tg_conversation
-from tests.tg_fixtures import (
+from tests.tg.helpers import (
     LOCALES_DIR,
     Q_ANSWER,
     Q_CLARIFY,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import JSON_KEYS, ROOT
+from tests.helpers import JSON_KEYS, ROOT
 
 
 def run_bot(

@@ -13,7 +13,7 @@ from bot.core.i18n import DEFAULT_LANG, Locales, placeholders
 from bot.tg.handlers import COMMANDS, STAFF_COMMANDS
 from bot.tg.keyboards import lang_markup
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCALES_DIR = ROOT / "locales"
 FILES = sorted(LOCALES_DIR.glob("*.yaml"))
 

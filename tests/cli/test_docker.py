@@ -21,7 +21,7 @@ from bot.cli.main import build_parser
 from bot.settings import Settings
 from bot.tg.app import HEARTBEAT_NAME
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Recorder(Mapping[str, str]):
