@@ -17,12 +17,17 @@ from typing import Any
 
 import yaml
 
-from bot.core.decision import Thresholds
 from bot.core.engine import Engine
 from bot.core.kb import load_kb
 from bot.settings import PROJECT_ROOT
 
-DEFAULT_SET = PROJECT_ROOT / "tests" / "data" / "eval.yaml"
+DATA = PROJECT_ROOT / "tests" / "data"
+DEFAULT_SET = DATA / "eval.yaml"
+# The sets `eval --fit` may learn from; every other set is only ever measured.
+FIT_SETS = (DEFAULT_SET, DATA / "resident_fit.yaml")
+# Never used for fitting or thresholds: estimates of what unseen wording gets.
+HELD_OUT_SETS = (DATA / "holdout.yaml", DATA / "resident_holdout.yaml")
+MODEL_PATH = PROJECT_ROOT / "bot" / "core" / "confidence.json"
 
 
 @dataclass(frozen=True)
@@ -175,12 +180,13 @@ def sweep(engine: Engine, cases: Sequence[Case]) -> str:
     """Answer threshold against share answered, wrong answers and helpfulness."""
     base = engine.thresholds
     lines = [f"{'answer>=':>9}{'answered':>10}{'right':>8}{'wrong':>8}{'helpful':>9}{'oos_rej':>9}"]
-    for th in range(24, 62, 3):
+    step = 5
+    for th in range(20, 100, step):
         engine.thresholds = dataclasses.replace(
             base, answer=float(th), clarify=min(base.clarify, float(th))
         )
         rep = evaluate(engine, cases)
-        mark = "  <- current" if th <= base.answer < th + 3 else ""
+        mark = "  <- current" if th <= base.answer < th + step else ""
         lines.append(
             f"{th:>9}{rep.answered:>10.3f}{rep.answered_right:>8.3f}"
             f"{rep.wrong_answer:>8.3f}{rep.helpful:>9.3f}{rep.oos_rejected:>9.3f}{mark}"
@@ -189,8 +195,43 @@ def sweep(engine: Engine, cases: Sequence[Case]) -> str:
     return "\n".join(lines)
 
 
+def summary_line(name: str, rep: Report) -> str:
+    return (
+        f"{name:<24}{rep.n_in:>5}{rep.n_out:>5}{rep.top1:>7.3f}{rep.answered_right:>8.3f}"
+        f"{rep.helpful:>9.3f}{rep.wrong_answer:>7.3f}{rep.oos_rejected:>9.3f}"
+    )
+
+
+def report_all(engine: Engine, paths: Sequence[Path]) -> str:
+    """One line per set: the figures side by side."""
+    lines = [
+        "(fit) = used by `eval --fit`; every other set is only measured",
+        f"{'set':<24}{'in':>5}{'out':>5}{'top1':>7}{'right':>8}{'helpful':>9}{'wrong':>7}"
+        f"{'oos_rej':>9}",
+    ]
+    for path in paths:
+        if not path.exists():
+            continue
+        name = path.name + (" (fit)" if path in FIT_SETS else "")
+        lines.append(summary_line(name, evaluate(engine, load_cases(path))))
+    return "\n".join(lines)
+
+
 def main(args: argparse.Namespace) -> int:
-    engine = Engine(load_kb(args.faq_dir), thresholds=Thresholds())
+    engine = Engine(load_kb(args.faq_dir))
+    if args.fit:
+        from bot.bench.fit import fit
+
+        # Only the fitting sets, whatever --set says: thresholds never see a held-out set.
+        paths = [p for p in FIT_SETS if p.exists()]
+        cases = [c for p in paths for c in load_cases(p)]
+        print(fit(engine, cases, MODEL_PATH, [str(p.relative_to(PROJECT_ROOT)) for p in paths]))
+        print()
+        print(report_all(engine, [*FIT_SETS, *HELD_OUT_SETS]))
+        return 0
+    if args.all:
+        print(report_all(engine, [*FIT_SETS, *HELD_OUT_SETS]))
+        return 0
     cases = load_cases(args.eval_file or DEFAULT_SET)
     if args.sweep:
         print(sweep(engine, cases))

@@ -166,7 +166,13 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    target = "bot.bench.store" if args.store else "bot.bench.telegram" if args.telegram else "bot.bench.engine"
+    target = (
+        "bot.bench.store"
+        if args.store
+        else "bot.bench.telegram"
+        if args.telegram
+        else "bot.bench.engine"
+    )
     return int(importlib.import_module(target).main(args))
 
 
@@ -217,6 +223,12 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
         help="evaluation YAML (default tests/data/eval.yaml)",
     )
     p.add_argument("--sweep", action="store_true", help="accuracy over a range of thresholds")
+    p.add_argument(
+        "--fit",
+        action="store_true",
+        help="fit the confidence model on the fitting sets; thresholds by cross-validation",
+    )
+    p.add_argument("--all", action="store_true", help="one line of figures per labelled set")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=lambda a: _eval(a, a.settings))
 

@@ -7,34 +7,59 @@ a clarifying question costs one tap.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Literal
-
-from bot.core.matcher import Scored
 
 Status = Literal["answer", "clarify", "fallback"]
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Named, documented thresholds on the combined 0-100 score (see `eval --sweep`).
+class Scored:
+    """One candidate entry with its calibrated confidence (0-100) and the evidence behind it."""
 
-    Chosen on the dev set for a wrong-answer rate near 1% with no out-of-scope question
-    answered, then rounded up a little: the held-out set is harder than the one we tune on.
+    entry_id: str
+    score: float  # 0..100: the model's probability that this entry is the one asked, x100
+    cosine: float = 0.0  # 0..100, entry-level n-gram cosine
+    phrasing: float = 0.0  # 0..100, best phrasing-level n-gram cosine
+    fuzzy: float = 0.0  # 0..100, best rapidfuzz ratio against one phrasing
+    bm25: float = 0.0  # 0..100, word BM25 against what the question could score
+    coverage: float = 0.0  # 0..100, share of the question's words the entry uses
+    # The model's inputs, kept for `eval --fit`.
+    features: tuple[float, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Named thresholds on the calibrated 0-100 confidence (see `eval --sweep`).
+
+    The shipped values are chosen by cross-validation in `eval --fit` and stored with the
+    model's weights (confidence.json); these defaults are only the fallback for a model
+    file without them.
     """
 
     # The best entry must reach this to be answered outright.
-    answer: float = 36.0
+    answer: float = 60.0
     # ...and lead the runner-up by this much; closer than that, the user picks.
-    margin: float = 3.0
+    margin: float = 10.0
     # Below this nothing is offered at all: the question is out of scope.
-    clarify: float = 27.0
+    clarify: float = 20.0
     # How many suggestions a clarify (or a region-mismatch fallback) offers.
     max_suggestions: int = 3
 
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, float]) -> Thresholds:
+        known = {f.name for f in fields(cls)} - {"max_suggestions"}
+        d = DEFAULT_THRESHOLDS_VALUES | {k: float(v) for k, v in values.items() if k in known}
+        return cls(answer=d["answer"], margin=d["margin"], clarify=d["clarify"])
+
 
 DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_THRESHOLDS_VALUES = {
+    "answer": DEFAULT_THRESHOLDS.answer,
+    "margin": DEFAULT_THRESHOLDS.margin,
+    "clarify": DEFAULT_THRESHOLDS.clarify,
+}
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from bot.core.decision import DEFAULT_THRESHOLDS, Status, Thresholds, decide
+from bot.core.clauses import split_clauses, views
+from bot.core.confidence import Model, features, load_model
+from bot.core.decision import Scored, Status, Thresholds, decide
 from bot.core.kb import Entry, KnowledgeBase, Variant, load_kb
-from bot.core.matcher import Index, Scored
+from bot.core.lang import detect_lang
+from bot.core.matcher import Index
 from bot.core.normalize import Normalizer
 from bot.core.regions import Mention, RegionFinder, variants_for
+from bot.core.words import add_user_words
 
 # An answer from a report older than this carries a caution that the policy may have changed.
 STALE_AFTER_DAYS = 2 * 365
@@ -36,6 +40,14 @@ class Suggestion:
     entry_id: str
     score: float
     variants: tuple[Variant, ...]
+
+    @property
+    def region(self) -> str | None:
+        """The one region this suggestion is labelled with, if its variants share one: a
+        front end passes it to `Engine.answer_entry(region=…)` when the suggestion is
+        picked, so that the answer is that region's only."""
+        regions = {v.region for v in self.variants}
+        return regions.pop() if len(regions) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,9 @@ class Result:
     preferred_region: str | None = None
     other_region: bool = False
     stale: bool = False
+    # A second question in the same message, confidently about another entry: its answer
+    # (at most one more). The first answer stays this Result's own fields.
+    also: tuple[Result, ...] = ()
 
 
 def as_of_date(as_of: str) -> dt.date:
@@ -74,20 +89,42 @@ def is_stale(as_of: str, today: dt.date) -> bool:
     return (today - as_of_date(as_of)).days > STALE_AFTER_DAYS
 
 
+@dataclass(frozen=True)
+class Analysis:
+    normalized: str
+    mention: Mention | None
+    ranked: list[Scored]  # whole question and its parts merged: best confidence per entry
+    clause_tops: list[list[Scored]]  # per single clause, its own ranking
+
+
+_MODEL: Model | None = None
+
+
+def default_model() -> Model:
+    """The shipped confidence model, read once per process (a reload reuses it)."""
+    global _MODEL
+    if _MODEL is None:
+        _MODEL = load_model()
+    return _MODEL
+
+
 class Engine:
-    """Knowledge base + normalizer + index + thresholds, built once."""
+    """Knowledge base + normalizer + index + confidence model + thresholds, built once."""
 
     def __init__(
         self,
         kb: KnowledgeBase,
-        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        thresholds: Thresholds | None = None,
         today: dt.date | None = None,
+        model: Model | None = None,
     ) -> None:
         self.kb = kb
-        self.thresholds = thresholds
+        self.model = model or default_model()
+        self.thresholds = thresholds or Thresholds.from_mapping(self.model.thresholds)
         self._today = today
         self.normalizer = Normalizer(kb.synonyms, kb.fillers)
         self.regions = RegionFinder(kb, self.normalizer)
+        add_user_words(self._vocabulary(kb))
 
         # Place names are stripped from phrasings and questions alike: where a fact holds
         # is decided by the variants, not by whether a phrasing happened to name a city.
@@ -95,6 +132,20 @@ class Engine:
             return self.regions.strip(self.normalizer(text))
 
         self.index = Index(kb, prepare)
+
+    def _vocabulary(self, kb: KnowledgeBase) -> set[str]:
+        """The FAQ's own terms, so the segmenter keeps them whole (门诊慢特病, 直接结算)."""
+        raw: list[str] = [w for e in kb.entries for w in e.keywords]
+        for canonical, variants in kb.synonyms.items():
+            raw.append(canonical)
+            raw.extend(variants)
+        for region in kb.regions.values():
+            raw.extend((region.zh, *region.aliases))
+        raw.extend(p.name for p in kb.places)
+        out: set[str] = set()
+        for w in raw:
+            out.update(self.normalizer(w).split())
+        return out
 
     @classmethod
     def from_dir(cls, directory: str | Path, **kwargs: object) -> Engine:
@@ -104,78 +155,194 @@ class Engine:
     def today(self) -> dt.date:
         return self._today or dt.date.today()
 
-    def rank(self, question: str) -> tuple[str, Mention | None, list[Scored]]:
-        """Normalized text, the place named and the ranked entries (for eval and review)."""
+    # ------------------------------------------------------------------ scoring
+
+    def _holds(self, entry_id: str, mention: Mention) -> bool:
+        """Whether the entry has an answer for the place named."""
+        if mention.scope is None:
+            # An uncovered place outside every covered region (北京) holds nothing at all.
+            return False
+        entry = self.kb.entry(entry_id)
+        return bool(variants_for(self.kb, entry, mention.scope, parts=mention.covered))
+
+    def _score(
+        self,
+        prepared: str,
+        mention: Mention | None,
+        whole: dict[str, float] | None = None,
+    ) -> list[Scored]:
+        """Candidates of one text with their calibrated confidence, best first. `whole`:
+        for a clause, the whole question's words (what the clause leaves unexplained)."""
+        evs = self.index.evidence(prepared)
+        if not evs:
+            return []
+        n_words = self.index.query_size(prepared)
+        first = evs[0].prescore
+        second = evs[1].prescore if len(evs) > 1 else 0.0
+        out = []
+        for k, ev in enumerate(evs):
+            entry_id = self.index.entry_ids[ev.entry]
+            region = None if mention is None else self._holds(entry_id, mention)
+            x = features(
+                ev,
+                second if k == 0 else first,
+                region,
+                n_words,
+                clause=whole is not None,
+                whole_coverage=None if whole is None else self.index.coverage(ev.entry, whole),
+            )
+            out.append(
+                Scored(
+                    entry_id,
+                    round(100.0 * self.model(x), 2),
+                    round(100.0 * ev.cosine, 2),
+                    round(100.0 * ev.phrasing, 2),
+                    round(100.0 * ev.fuzzy, 2),
+                    round(100.0 * ev.bm25, 2),
+                    round(100.0 * ev.coverage, 2),
+                    x,
+                )
+            )
+        out.sort(key=lambda s: s.score, reverse=True)
+        return out
+
+    def analyse(self, question: str) -> Analysis:
         normalized = self.normalizer(question)
         mention = self.regions.find(normalized)
-        return normalized, mention, self.index.rank(self.regions.strip(normalized))
+        stripped = self.regions.strip(normalized)
+        whole = self._score(stripped, mention)
+        qwords = self.index.query_words(stripped)
+        best = {s.entry_id: s for s in whole}
+        singles = set(split_clauses(question))
+        clause_tops: list[list[Scored]] = []
+        for view in views(question):
+            ranked = self._score(self.regions.strip(self.normalizer(view)), mention, qwords)
+            if view in singles:
+                clause_tops.append(ranked)
+            for s in ranked:
+                if s.entry_id not in best or s.score > best[s.entry_id].score:
+                    best[s.entry_id] = s
+        merged = sorted(best.values(), key=lambda s: s.score, reverse=True)
+        return Analysis(normalized, mention, merged, clause_tops)
 
-    def ask(self, question: str, lang: str = "zh", region: str | None = None) -> Result:
-        """Answer one question. `region` is the user's preferred region id, if any."""
-        lang_: Lang = "en" if lang == "en" else "zh"
+    def rank(self, question: str) -> tuple[str, Mention | None, list[Scored]]:
+        """Normalized text, the place named and the ranked entries (for eval and review)."""
+        a = self.analyse(question)
+        return a.normalized, a.mention, a.ranked
+
+    # ------------------------------------------------------------------ answering
+
+    def ask(self, question: str, lang: str | None = None, region: str | None = None) -> Result:
+        """Answer one question.
+
+        `lang`: "zh" or "en" fixes the answer's language (the user chose it); None follows
+        the language the question is written in. `region` is the user's preferred region id.
+        """
+        return self.respond(self.analyse(question), question, lang, region, self.thresholds)
+
+    def respond(
+        self,
+        a: Analysis,
+        question: str,
+        lang: str | None,
+        region: str | None,
+        t: Thresholds,
+    ) -> Result:
+        """The decision on an analysed question; separate so that `eval --fit` can try
+        many thresholds on one analysis."""
+        lang_: Lang = "en" if lang == "en" else "zh" if lang == "zh" else detect_lang(question)
         preferred = region if region in self.kb.regions else None
-        normalized, mention, ranked = self.rank(question)
+        mention, ranked = a.mention, a.ranked
         # Every outcome shares these fields; each branch fills in the rest.
         base = Result(
             question=question,
-            normalized=normalized,
+            normalized=a.normalized,
             lang=lang_,
             status="fallback",
-            reason="empty" if not normalized else "no_match",
+            reason="empty" if not a.normalized else "no_match",
             score=0.0,
             mention=mention,
             preferred_region=preferred,
         )
         if not ranked:
             return base
-        decision = decide(ranked, self.thresholds)
         top = ranked[0].score
-        if decision.status == "fallback":
+        overall = decide(ranked, t)
+        if overall.status == "fallback":
             return replace(base, reason="no_match", score=top)
 
         scope = mention.scope if mention else None
-        # Only a covered region named outright is answered by what holds in its parts.
+        if mention is not None:
+            # The best entry that has an answer for the place named; "no information for
+            # X" only when no acceptable candidate has one.
+            holding = [s for s in ranked if self._holds(s.entry_id, mention)]
+            if not holding or holding[0].score < t.clarify:
+                candidates = overall.suggestions or ((overall.best,) if overall.best else ())
+                offered = tuple(self._suggestion(s, None) for s in candidates)
+                return replace(base, reason="region_not_covered", score=top, suggestions=offered)
+            ranked = holding
+        decision = decide(ranked, t)
         include_parts = mention.covered if mention else True
 
-        def holds_here(s: Scored) -> bool:
-            if mention is None:
-                return True
-            # An uncovered place outside every covered region (北京) holds nothing at all.
-            entry = self.kb.entry(s.entry_id)
-            return scope is not None and bool(
-                variants_for(self.kb, entry, scope, parts=include_parts)
-            )
-
-        candidates = decision.suggestions or ((decision.best,) if decision.best else ())
-        if not any(holds_here(s) for s in candidates):
-            # It fits an entry, but not for the place asked about: say so, and offer what
-            # the reports have for other regions, under those regions' names.
-            offered = tuple(self._suggestion(s, None) for s in candidates)
-            return replace(base, reason="region_not_covered", score=top, suggestions=offered)
-
         if decision.status == "answer" and decision.best is not None:
-            entry = self.kb.entry(decision.best.entry_id)
-            shown, other = self._pick_variants(entry, scope, preferred, include_parts)
-            return replace(
-                base,
-                status="answer",
-                reason="matched",
-                score=decision.best.score,
-                entry_id=entry.id,
-                topic=entry.topic,
-                variants=shown,
-                other_region=other,
-                stale=any(is_stale(v.as_of, self.today) for v in shown),
-            )
-        suggestions = tuple(
-            self._suggestion(s, scope or preferred) for s in decision.suggestions if holds_here(s)
-        )
+            first = self._answer(base, decision.best, scope, preferred, include_parts)
+            second = self._second_answer(a, decision.best.entry_id, mention, t)
+            if second is not None:
+                extra = self._answer(base, second, scope, preferred, include_parts)
+                first = replace(first, also=(extra,))
+            return first
+        suggestions = tuple(self._suggestion(s, scope or preferred) for s in decision.suggestions)
         return replace(
-            base, status="clarify", reason="ambiguous", score=top, suggestions=suggestions
+            base,
+            status="clarify",
+            reason="ambiguous",
+            score=ranked[0].score,
+            suggestions=suggestions,
         )
+
+    def _answer(
+        self,
+        base: Result,
+        best: Scored,
+        scope: str | None,
+        preferred: str | None,
+        include_parts: bool,
+    ) -> Result:
+        entry = self.kb.entry(best.entry_id)
+        shown, other = self._pick_variants(entry, scope, preferred, include_parts)
+        return replace(
+            base,
+            status="answer",
+            reason="matched",
+            score=best.score,
+            entry_id=entry.id,
+            topic=entry.topic,
+            variants=shown,
+            other_region=other,
+            stale=any(is_stale(v.as_of, self.today) for v in shown),
+        )
+
+    def _second_answer(
+        self, a: Analysis, first: str, mention: Mention | None, t: Thresholds
+    ) -> Scored | None:
+        """A clause that confidently asks another entry than the first answer's."""
+        best: Scored | None = None
+        for ranked in a.clause_tops:
+            if mention is not None:
+                ranked = [s for s in ranked if self._holds(s.entry_id, mention)]
+            d = decide(ranked, t)
+            if d.status != "answer" or d.best is None or d.best.entry_id == first:
+                continue
+            if best is None or d.best.score > best.score:
+                best = d.best
+        return best
 
     def answer_entry(self, entry_id: str, lang: str = "zh", region: str | None = None) -> Result:
-        """The answer to one entry, as when a user taps a suggestion or browses topics."""
+        """The answer to one entry, as when a user taps a suggestion or browses topics.
+
+        `region`: the user's preferred region, or the region a picked suggestion was
+        labelled with (`Suggestion.region`). When the entry has an answer for it, only
+        that answer is shown; otherwise every region's, flagged as not the user's."""
         entry = self.kb.entry(entry_id)
         lang_: Lang = "en" if lang == "en" else "zh"
         preferred = region if region in self.kb.regions else None
@@ -198,8 +365,10 @@ class Engine:
     def related(self, entry_id: str, limit: int = 3) -> tuple[Entry, ...]:
         """Entries a reader of `entry_id` may want next: the closest ones in its topic."""
         entry = self.kb.entry(entry_id)
-        ranked = self.index.rank(self.index.normalizer(" ".join(entry.questions["zh"])), limit=20)
-        out = [self.kb.entry(s.entry_id) for s in ranked if s.entry_id != entry_id]
+        text = self.index.normalizer(" ".join(entry.questions["zh"]))
+        ranked = self.index.evidence(text)
+        out = [self.kb.entry(self.index.entry_ids[e.entry]) for e in ranked]
+        out = [e for e in out if e.id != entry_id]
         same_topic = [e for e in out if e.topic == entry.topic]
         return tuple((same_topic + [e for e in out if e.topic != entry.topic])[:limit])
 

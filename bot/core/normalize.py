@@ -20,6 +20,9 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SEPARATORS = re.compile(rf"[^0-9a-z{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
 _LATIN_WORD = re.compile(r"[0-9a-z]+")
+# A Latin acronym with a plural s (DRGs, DIPs, APPs) means the acronym: fold it before
+# lower-casing erases the difference between an acronym's s and a word's (drugs, tips).
+_ACRONYM_PLURAL = re.compile(r"(?<![A-Za-z])([A-Z]{2,})s(?![A-Za-z])")
 
 
 def _to_simplified(text: str) -> str:
@@ -65,6 +68,7 @@ class Normalizer:
     @staticmethod
     def _fold(text: str) -> str:
         text = unicodedata.normalize("NFKC", text[:MAX_MATCH_CHARS])
+        text = _ACRONYM_PLURAL.sub(r"\1", text)
         text = _to_simplified(text).lower()
         return _SEPARATORS.sub(" ", text).strip()
 

@@ -6,10 +6,9 @@ import datetime as dt
 
 import pytest
 
-from bot.core.decision import Thresholds, decide
+from bot.core.decision import Scored, Thresholds, decide
 from bot.core.engine import Engine, as_of_date, is_stale
 from bot.core.kb import KnowledgeBase
-from bot.core.matcher import Scored
 from bot.core.render import Renderer
 from tests.helpers import JSON_KEYS
 

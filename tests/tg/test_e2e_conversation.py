@@ -139,7 +139,9 @@ async def test_clarify_then_pick_answers_and_logs_the_selection(tmp_path: Path) 
         [c] = await h.ask(Q_CLARIFY)
         assert c.text == "<b>您是想问下面哪个问题？</b>"
         labels = [label for label, _ in c.buttons]
-        assert len(labels) == 4 and labels[-1] == "都不是"
+        # Two or three suggestions, then "none of these": how many clear the clarify
+        # threshold depends on the fitted confidence model, not on this conversation.
+        assert 3 <= len(labels) <= 4 and labels[-1] == "都不是"
         assert "住院费用能直接结算吗 【新疆】" in labels
         mark = h.api.mark()
         await h.press(c, c.data_of("住院"))

@@ -1,0 +1,41 @@
+"""Split a long question into clauses, so that the part that asks is matched on its own.
+
+Residents write narratives ("我妹妹在广州打工，住院了，老家买的新农合，能报多少"): the
+people and places around the question dilute every score of the whole. Each clause is
+matched too, and the one that carries the question wins on confidence.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Sentence and clause punctuation, full- and half-width, and line breaks. A comma inside
+# a number (1,000) is not a clause boundary.
+_BOUNDARY = re.compile(r"[。！？；!?;\n]+|[，,、](?!\d)|(?<!\d)\.(?!\d)|\s{2,}")
+# Words that open a second question in the same message.
+_SECOND_QUESTION = re.compile(r"(?<=\S)(?=还有|另外|另一个问题|顺便问|再问一下)")
+# A clause shorter than this (characters, after trimming) says too little to be matched
+# alone; it still counts as context in the tails below.
+MIN_CLAUSE_CHARS = 4
+# Matching costs one index look-up per view: bound them for a pasted essay.
+MAX_VIEWS = 6
+
+
+def split_clauses(text: str) -> list[str]:
+    """The clauses of `text`, in order; a single clause when there is nothing to split."""
+    parts: list[str] = []
+    for chunk in _BOUNDARY.split(text):
+        parts.extend(p.strip() for p in _SECOND_QUESTION.split(chunk))
+    return [p for p in parts if p]
+
+
+def views(text: str) -> list[str]:
+    """The parts of a long question worth matching besides the whole, most specific first:
+    each clause long enough to stand alone (a second question in the same message), and
+    each tail of clauses (the question usually comes last, its context just before it)."""
+    clauses = split_clauses(text)
+    if len(clauses) < 2:
+        return []
+    out = [c for c in clauses if len(c) >= MIN_CLAUSE_CHARS]
+    out += ["，".join(clauses[k:]) for k in range(len(clauses) - 1, 0, -1)]
+    return list(dict.fromkeys(out))[:MAX_VIEWS]
