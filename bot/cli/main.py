@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import sys
@@ -14,6 +13,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli import run, staff
 from bot.core.check import overlaps, summary
 from bot.core.engine import Engine, Result
 from bot.core.i18n import Locales
@@ -23,9 +23,6 @@ from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("bot")
 
-# Subcommands that live with the part of the product they belong to; each module has
-# `register(subparsers)`. Missing ones are skipped so the core CLI never depends on them.
-PLUGINS = ("bot.cli.staff", "bot.cli.run")
 
 
 def _engine(faq_dir: Path) -> Engine:
@@ -166,8 +163,18 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    target = "bot.bench.store" if args.store else "bot.bench.telegram" if args.telegram else "bot.bench.engine"
-    return int(importlib.import_module(target).main(args))
+    # Imported when asked for: the benchmarks pull in what a resident's `ask` never needs.
+    if args.store:
+        from bot.bench import store as store_bench
+
+        return store_bench.main(args)
+    if args.telegram:
+        from bot.bench import telegram as telegram_bench
+
+        return telegram_bench.main(args)
+    from bot.bench import engine as engine_bench
+
+    return engine_bench.main(args)
 
 
 # --------------------------------------------------------------------------- parser
@@ -229,23 +236,13 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     p.set_defaults(func=lambda a: _bench(a, a.settings))
 
-    for name in PLUGINS:
-        with suppress(ModuleNotFoundError):
-            importlib.import_module(name).register(sub)
+    staff.register(sub)
+    run.register(sub)
     return parser
-
-
-def _commands(parser: argparse.ArgumentParser) -> set[str]:
-    for action in parser._actions:  # argparse offers no public accessor for subcommands
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # httpx logs request URLs, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -254,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(settings)
     args = parser.parse_args(argv)
     if args.command is None:
-        default = "run" if settings.telegram_token and "run" in _commands(parser) else "chat"
+        default = "run" if settings.telegram_token else "chat"
         args = parser.parse_args([*(argv or sys.argv[1:]), default])
     args.settings = settings  # subcommands reach configuration through args
     with suppress(AttributeError):  # stdout may be a pipe in a non-UTF-8 locale
