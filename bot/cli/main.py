@@ -18,6 +18,7 @@ from bot.core.check import overlaps, summary
 from bot.core.engine import Engine, Result
 from bot.core.i18n import Locales
 from bot.core.kb import FaqError, load_kb
+from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.core.render import Renderer
 from bot.settings import Settings, SettingsError
 
@@ -193,7 +194,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     def lang_region(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--lang", choices=("zh", "en"), default="zh")
+        p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG)
         p.add_argument("--region", help="preferred region id (xinjiang, changji, wuhai, …)")
         p.add_argument(
             "--log",

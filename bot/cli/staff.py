@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from bot.core import faq_edit
 from bot.core.i18n import Locales
 from bot.core.kb import FaqError, KnowledgeBase, load_kb
+from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.core.normalize import Normalizer
 from bot.settings import Settings
 from bot.staff import review
@@ -40,7 +41,7 @@ def register(subparsers: Any) -> None:
                        help="the whole log (no default --since)")
         q.add_argument("--json", action="store_true", help="machine-readable output")
         q.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
-        q.add_argument("--lang", choices=("zh", "en"), default="zh",
+        q.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG,
                        help="language of messages and FAQ questions shown")
 
     q = reports.add_parser("unanswered", help="fallback/unresolved questions grouped by similarity")
@@ -90,7 +91,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     p.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG)
     p.set_defaults(func=lambda a: asyncio.run(_purge(a)))
 
 

@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.core.i18n import DEFAULT_LANG
+from bot.core.languages import DEFAULT_LANG
 from bot.store.querystore import new_query_id, record_from_result
 from bot.tg.context import BotContext
 from bot.tg.keyboards import fallback_markup, lang_markup, region_markup, topics_markup
