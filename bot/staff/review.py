@@ -24,7 +24,9 @@ from rapidfuzz import fuzz, process
 
 from bot.core.kb import KnowledgeBase
 from bot.store.privacy import MASKS
-from bot.store.querystore import EXPORT_COLUMNS, Period, QueryStore, UnansweredText
+from bot.store.querystore import QueryStore
+from bot.store.records import Period
+from bot.store.reports import EXPORT_COLUMNS, UnansweredText
 
 DEFAULT_DAYS = 30
 # Two unanswered questions are one group when their cores (question words removed, see
