@@ -29,7 +29,8 @@ from typing import Any
 
 from bot.staff import review
 from bot.store import migrations as store_migrations
-from bot.store.querystore import Period, QueryRecord, QueryStore, new_query_id, ts_text, utc_now
+from bot.store.querystore import QueryStore
+from bot.store.records import Period, QueryRecord, new_query_id, ts_text, utc_now
 
 GOAL_ROWS_PER_S = 20_000
 GOAL_REPORT_S = 2.0

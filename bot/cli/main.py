@@ -59,7 +59,7 @@ class _QueryLogger:
     async def log(self, result: Result, latency_ms: float) -> None:
         if self.store is None:
             return
-        from bot.store.querystore import record_from_result
+        from bot.store.records import record_from_result
 
         rec = record_from_result(
             result, channel="cli", chat_type=None, user_id="cli", latency_ms=latency_ms

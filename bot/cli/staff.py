@@ -24,7 +24,8 @@ from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.core.normalize import Normalizer
 from bot.settings import Settings
 from bot.staff import review
-from bot.store.querystore import QueryStore, StoreError
+from bot.store.connection import StoreError
+from bot.store.querystore import QueryStore
 
 _OLDER_THAN = re.compile(r"^(\d+)\s*([dw]?)$")
 

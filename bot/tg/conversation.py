@@ -13,7 +13,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core.languages import DEFAULT_LANG
-from bot.store.querystore import new_query_id, record_from_result
+from bot.store.records import new_query_id, record_from_result
 from bot.tg.context import BotContext
 from bot.tg.keyboards import fallback_markup, lang_markup, region_markup, topics_markup
 from bot.tg.markup import Block, pack, text_messages

@@ -17,7 +17,7 @@ from telegram.ext import Application
 from bot.core.i18n import Locales
 from bot.core.reload import ReloadResult
 from bot.staff import review
-from bot.store.querystore import Period
+from bot.store.records import Period
 from bot.tg.context import BotContext, services_of
 from bot.tg.markup import Block, pack, text_messages
 from bot.tg.reply import send_html

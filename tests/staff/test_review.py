@@ -16,7 +16,8 @@ import yaml
 
 from bot.cli.staff import parse_age
 from bot.staff import review
-from bot.store.querystore import Period, QueryRecord, QueryStore
+from bot.store.querystore import QueryStore
+from bot.store.records import Period, QueryRecord
 from tests.helpers import FAQ_DIR
 from tests.staff.helpers import run_cli
 from tests.store.helpers import SECRET, rec, rows
