@@ -16,7 +16,7 @@ from telegram.ext import Application
 
 from bot.core.i18n import Locales
 from bot.core.reload import ReloadResult
-from bot.staff import review
+from bot.staff import clusters, reports
 from bot.store.records import Period
 from bot.tg.context import BotContext, services_of
 from bot.tg.markup import Block, pack, text_messages
@@ -84,7 +84,7 @@ def _period() -> Period:
 
 
 async def stats(update: Update, context: BotContext) -> None:
-    """Usage figures for the last 30 days (bot.staff.review.stats)."""
+    """Usage figures for the last 30 days (bot.staff.reports.stats)."""
     if not await _allowed(update, context, "stats"):
         return
     svc = context.svc
@@ -92,7 +92,7 @@ async def stats(update: Update, context: BotContext) -> None:
     lang = (await context.prefs()).lang
     loc, kb = svc.locales, svc.holder.current.engine.kb
     await svc.store.flush()  # include what was asked a moment ago
-    r = await review.stats(svc.store, _period())
+    r = await reports.stats(svc.store, _period())
     answered = r.by_status.get("answer", 0)
     topic_names = {t.id: t.name(lang) for t in kb.topics}
     counters = svc.store.counters
@@ -119,7 +119,7 @@ async def stats(update: Update, context: BotContext) -> None:
 
 
 async def unanswered(update: Update, context: BotContext) -> None:
-    """The top groups of similar questions that got no good answer (bot.staff.review.unanswered)."""
+    """The top groups of similar questions that got no good answer (staff.clusters.unanswered)."""
     if not await _allowed(update, context, "unanswered"):
         return
     svc = context.svc
@@ -127,7 +127,7 @@ async def unanswered(update: Update, context: BotContext) -> None:
     lang = (await context.prefs()).lang
     loc = svc.locales
     await svc.store.flush()  # include what was asked a moment ago
-    r = await review.unanswered(svc.store, _period(), limit=TOP_UNANSWERED,
+    r = await clusters.unanswered(svc.store, _period(), limit=TOP_UNANSWERED,
                                 normalizer=svc.holder.current.engine.normalizer)
     if not r.groups:
         messages = text_messages(loc.t(lang, "tg.unanswered_none"))
