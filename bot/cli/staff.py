@@ -46,7 +46,8 @@ def register(subparsers: Any) -> None:
         q.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG,
                        help="language of messages and FAQ questions shown")
 
-    q = report_parsers.add_parser("unanswered", help="fallback/unresolved questions grouped by similarity")
+    q = report_parsers.add_parser("unanswered",
+                                  help="fallback/unresolved questions grouped by similarity")
     common(q)
     q.add_argument("--limit", type=int, default=20, help="groups to show (0: all)")
     q.add_argument("--similarity", type=float, default=clusters.DEFAULT_SIMILARITY,
