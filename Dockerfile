@@ -27,7 +27,7 @@ ENV BOT_FAQ_DIR=/app/faq \
 USER bot
 VOLUME ["/app/data"]
 
-# The bot touches data/heartbeat every 30 s while it receives updates (bot/app.py).
+# The bot touches data/heartbeat every 30 s while it receives updates (bot/tg/app.py).
 HEALTHCHECK --interval=60s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, sys, time; sys.exit(time.time() - os.path.getmtime('/app/data/heartbeat') > 120)"]
 

@@ -55,6 +55,16 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
         raise SettingsError(f"{name} must be comma-separated Telegram user ids") from None
 
 
+def _proxy(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http:// or https:// proxy URL "
+                            "(for a SOCKS proxy, put an HTTP proxy in front of it)")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     faq_dir: Path
@@ -73,6 +83,8 @@ class Settings:
     user_rate_limit: int = 20  # messages per user per minute in Telegram; 0 = no limit
     faq_poll_seconds: float = 2.0  # how often the bot looks for edits in faq/
     telegram_max_rate: float = 30.0  # messages/s the bot sends at most (Telegram's limit); 0 = off
+    # An HTTP(S) proxy for the Bot API; HTTPS_PROXY & co. are honoured too when this is unset.
+    proxy_url: str | None = field(default=None, repr=False)  # may carry a password
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,4 +106,5 @@ class Settings:
             user_rate_limit=_int(env, "BOT_USER_RATE_LIMIT", 20),
             faq_poll_seconds=_float(env, "BOT_FAQ_POLL_SECONDS", 2.0),
             telegram_max_rate=_float(env, "BOT_TELEGRAM_MAX_RATE", 30.0),
+            proxy_url=_proxy(env, "BOT_PROXY_URL"),
         )

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.bench.cases import Case, load_cases
 from bot.core.engine import Engine
 from bot.core.kb import load_kb
 from bot.settings import PROJECT_ROOT
@@ -28,13 +27,6 @@ FIT_SETS = (DEFAULT_SET, DATA / "resident_fit.yaml")
 # Never used for fitting or thresholds: estimates of what unseen wording gets.
 HELD_OUT_SETS = (DATA / "holdout.yaml", DATA / "resident_holdout.yaml")
 MODEL_PATH = PROJECT_ROOT / "bot" / "core" / "confidence.json"
-
-
-@dataclass(frozen=True)
-class Case:
-    question: str
-    expect: str | None  # None: out of scope, must not be answered
-    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,16 +78,6 @@ class Report:
             for o in self.misroutes
         ]
         return d
-
-
-def load_cases(path: Path) -> list[Case]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cases = [Case(str(c["q"]), str(c["expect"]), c.get("region")) for c in raw["in_scope"]]
-    for item in raw["out_of_scope"]:
-        q = item["q"] if isinstance(item, dict) else item
-        region = item.get("region") if isinstance(item, dict) else None
-        cases.append(Case(str(q), None, region))
-    return cases
 
 
 def run_case(engine: Engine, case: Case) -> Outcome:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.bench.evaluation import Case
+from bot.bench.cases import Case
 from bot.core.confidence import FEATURES, Model
 from bot.core.decision import Thresholds
 from bot.core.engine import Analysis, Engine

@@ -27,9 +27,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bot.staff import review
+from bot.staff import clusters, export, reports
 from bot.store import migrations as store_migrations
-from bot.store.querystore import Period, QueryRecord, QueryStore, new_query_id, ts_text, utc_now
+from bot.store.querystore import QueryStore
+from bot.store.records import Period, QueryRecord, new_query_id, ts_text, utc_now
 
 GOAL_ROWS_PER_S = 20_000
 GOAL_REPORT_S = 2.0
@@ -239,12 +240,12 @@ async def _time_reports(db: Path) -> list[tuple[str, float]]:
 
     try:
         for name, p in periods.items():
-            await timed(f"unanswered ({name})", functools.partial(review.unanswered, store, p))
-            await timed(f"feedback ({name})", functools.partial(review.feedback, store, p))
-            await timed(f"top ({name})", functools.partial(review.top, store, p))
-            await timed(f"stats ({name})", functools.partial(review.stats, store, p))
+            await timed(f"unanswered ({name})", functools.partial(clusters.unanswered, store, p))
+            await timed(f"feedback ({name})", functools.partial(reports.feedback, store, p))
+            await timed(f"top ({name})", functools.partial(reports.top, store, p))
+            await timed(f"stats ({name})", functools.partial(reports.stats, store, p))
             await timed(f"export csv ({name})",
-                        functools.partial(review.export, store, p, "csv", _Null()))
+                        functools.partial(export.export, store, p, "csv", _Null()))
     finally:
         await store.close()
     return out

@@ -78,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(problem)
     from telegram.error import InvalidToken, NetworkError
 
+    from bot.store.connection import StoreError
     from bot.store.privacy import SecretError
-    from bot.store.querystore import StoreError
     from bot.tg.app import install_redaction, serve
 
     logging.getLogger().setLevel(settings.log_level)

@@ -20,10 +20,13 @@ from typing import Any, TextIO
 from bot.core import faq_edit
 from bot.core.i18n import Locales
 from bot.core.kb import FaqError, KnowledgeBase, load_kb
+from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.core.normalize import Normalizer
 from bot.settings import Settings
-from bot.staff import review
-from bot.store.querystore import QueryStore, StoreError
+from bot.staff import clusters, export, periods, reports, tables
+from bot.store.connection import StoreError
+from bot.store.querystore import QueryStore
+from bot.store.records import Period
 
 _OLDER_THAN = re.compile(r"^(\d+)\s*([dw]?)$")
 
@@ -31,7 +34,7 @@ _OLDER_THAN = re.compile(r"^(\d+)\s*([dw]?)$")
 def register(subparsers: Any) -> None:
     """Add `review <report>` and `purge` to the main parser."""
     p = subparsers.add_parser("review", help="staff reports on the query log")
-    reports = p.add_subparsers(dest="report", required=True, metavar="REPORT")
+    report_parsers = p.add_subparsers(dest="report", required=True, metavar="REPORT")
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("--since", help="start: YYYY-MM-DD, ISO time, or age like 7d (default 30d)")
@@ -40,38 +43,39 @@ def register(subparsers: Any) -> None:
                        help="the whole log (no default --since)")
         q.add_argument("--json", action="store_true", help="machine-readable output")
         q.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
-        q.add_argument("--lang", choices=("zh", "en"), default="zh",
+        q.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG,
                        help="language of messages and FAQ questions shown")
 
-    q = reports.add_parser("unanswered", help="fallback/unresolved questions grouped by similarity")
+    q = report_parsers.add_parser("unanswered",
+                                  help="fallback/unresolved questions grouped by similarity")
     common(q)
     q.add_argument("--limit", type=int, default=20, help="groups to show (0: all)")
-    q.add_argument("--similarity", type=float, default=review.DEFAULT_SIMILARITY,
+    q.add_argument("--similarity", type=float, default=clusters.DEFAULT_SIMILARITY,
                    help="0-100: how alike questions must be to group (default %(default)s)")
     q.add_argument("--examples", type=int, default=3, help="examples per group in the table")
     q.set_defaults(func=lambda a: asyncio.run(_unanswered(a)))
 
-    q = reports.add_parser("feedback", help="entries voted unhelpful and what was asked")
+    q = report_parsers.add_parser("feedback", help="entries voted unhelpful and what was asked")
     common(q)
     q.add_argument("--limit", type=int, default=20)
     q.set_defaults(func=lambda a: asyncio.run(_feedback(a)))
 
-    q = reports.add_parser("top", help="most asked entries and topics")
+    q = report_parsers.add_parser("top", help="most asked entries and topics")
     common(q)
     q.add_argument("--limit", type=int, default=20)
     q.set_defaults(func=lambda a: asyncio.run(_top(a)))
 
-    q = reports.add_parser("stats", help="counts per day, status, topic, region, language")
+    q = report_parsers.add_parser("stats", help="counts per day, status, topic, region, language")
     common(q)
     q.set_defaults(func=lambda a: asyncio.run(_stats(a)))
 
-    q = reports.add_parser("export", help="the masked log as CSV (Excel) or JSON lines")
+    q = report_parsers.add_parser("export", help="the masked log as CSV (Excel) or JSON lines")
     common(q)
     q.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     q.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
     q.set_defaults(func=lambda a: asyncio.run(_export(a)))
 
-    q = reports.add_parser("suggest",
+    q = report_parsers.add_parser("suggest",
                            help="YAML adding an unanswered group's questions to an entry")
     common(q)
     q.add_argument("group", help="group key (e.g. 3fa9c2) or rank (1, 2, …) from `unanswered`")
@@ -79,7 +83,7 @@ def register(subparsers: Any) -> None:
     q.add_argument("--apply", action="store_true",
                    help="write it into the entry's faq file (validated first)")
     q.add_argument("--max", type=int, default=10, help="most phrasings to add")
-    q.add_argument("--similarity", type=float, default=review.DEFAULT_SIMILARITY)
+    q.add_argument("--similarity", type=float, default=clusters.DEFAULT_SIMILARITY)
     q.add_argument("--faq-dir", dest="staff_faq_dir", type=Path, metavar="DIR",
                    help="FAQ directory (default BOT_FAQ_DIR)")
     q.set_defaults(func=lambda a: asyncio.run(_suggest(a)))
@@ -90,7 +94,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
     p.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG)
     p.set_defaults(func=lambda a: asyncio.run(_purge(a)))
 
 
@@ -148,8 +152,8 @@ def _kb(args: argparse.Namespace, quiet: bool = False) -> KnowledgeBase | None:
         return None
 
 
-def _period(args: argparse.Namespace) -> review.Period:
-    return review.make_period(args.since, args.until, everything=args.everything)
+def _period(args: argparse.Namespace) -> Period:
+    return periods.make_period(args.since, args.until, everything=args.everything)
 
 
 def _guard(fn: Any) -> Any:
@@ -158,7 +162,7 @@ def _guard(fn: Any) -> Any:
     async def run(args: argparse.Namespace) -> int:
         try:
             return int(await fn(args))
-        except review.PeriodError as exc:
+        except periods.PeriodError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         except StoreError as exc:
@@ -179,10 +183,10 @@ async def _unanswered(args: argparse.Namespace) -> int:
     kb = _kb(args, quiet=True)
     norm = Normalizer(kb.synonyms, kb.fillers) if kb else None
     async with _opened(args) as store:
-        report = await review.unanswered(store, period, limit=args.limit,
+        report = await clusters.unanswered(store, period, limit=args.limit,
                                          similarity=args.similarity, normalizer=norm)
-    print(review.as_json(report) if args.json else
-          review.render_unanswered(report, examples=args.examples))
+    print(tables.as_json(report) if args.json else
+          tables.render_unanswered(report, examples=args.examples))
     return 0
 
 
@@ -191,11 +195,11 @@ async def _feedback(args: argparse.Namespace) -> int:
     period = _period(args)
     kb = _kb(args, quiet=args.json)
     async with _opened(args) as store:
-        items = await review.feedback(store, period, limit=args.limit, kb=kb, lang=args.lang)
+        items = await reports.feedback(store, period, limit=args.limit, kb=kb, lang=args.lang)
     if args.json:
-        print(review.as_json({"period": period, "entries": items}))
+        print(tables.as_json({"period": period, "entries": items}))
     else:
-        print(review.render_feedback(items, period))
+        print(tables.render_feedback(items, period))
     return 0
 
 
@@ -204,8 +208,8 @@ async def _top(args: argparse.Namespace) -> int:
     period = _period(args)
     kb = _kb(args, quiet=args.json)
     async with _opened(args) as store:
-        report = await review.top(store, period, limit=args.limit, kb=kb, lang=args.lang)
-    print(review.as_json(report) if args.json else review.render_top(report))
+        report = await reports.top(store, period, limit=args.limit, kb=kb, lang=args.lang)
+    print(tables.as_json(report) if args.json else tables.render_top(report))
     return 0
 
 
@@ -213,8 +217,8 @@ async def _top(args: argparse.Namespace) -> int:
 async def _stats(args: argparse.Namespace) -> int:
     period = _period(args)
     async with _opened(args) as store:
-        report = await review.stats(store, period)
-    print(review.as_json(report) if args.json else review.render_stats(report))
+        report = await reports.stats(store, period)
+    print(tables.as_json(report) if args.json else tables.render_stats(report))
     return 0
 
 
@@ -224,10 +228,10 @@ async def _export(args: argparse.Namespace) -> int:
     async with _opened(args) as store:
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
-                n = await review.export(store, period, args.format, out)
+                n = await export.export(store, period, args.format, out)
             _say(args, "exported", count=n, path=args.output)
         else:
-            await review.export(store, period, args.format, sys.stdout)
+            await export.export(store, period, args.format, sys.stdout)
             sys.stdout.flush()
     return 0
 
@@ -244,22 +248,22 @@ async def _suggest(args: argparse.Namespace) -> int:
         return 1
     norm = Normalizer(kb.synonyms, kb.fillers) if kb else None
     async with _opened(args) as store:
-        report = await review.unanswered(store, period, limit=0, similarity=args.similarity,
+        report = await clusters.unanswered(store, period, limit=0, similarity=args.similarity,
                                          normalizer=norm)
-    group = review.find_group(report, args.group)
+    group = clusters.find_group(report, args.group)
     if group is None:
         _say(args, "group_not_found", group=args.group)
         return 1
     existing: list[str] = []
     if kb and args.entry in kb.by_id:
         existing = [q for qs in kb.entry(args.entry).questions.values() for q in qs]
-    adds = review.phrasings(group, limit=args.max, existing=existing, normalizer=norm)
+    adds = clusters.phrasings(group, limit=args.max, existing=existing, normalizer=norm)
     if not adds:
         _say(args, "nothing_to_add", entry=args.entry)
         return 1
     text = faq_edit.snippet(args.entry, adds, path.name)
     if args.json and not args.apply:
-        print(review.as_json({"group": group, "entry": args.entry, "file": str(path),
+        print(tables.as_json({"group": group, "entry": args.entry, "file": str(path),
                               "phrasings": adds, "yaml": text}))
         return 0
     if not args.apply:
@@ -289,7 +293,7 @@ def parse_age(text: str) -> dt.timedelta:
     """180d, 26w or 180 (days)."""
     m = _OLDER_THAN.match(text.strip().lower())
     if not m:
-        raise review.PeriodError(f"--older-than must look like 180d or 26w, got {text!r}")
+        raise periods.PeriodError(f"--older-than must look like 180d or 26w, got {text!r}")
     n = int(m.group(1))
     return dt.timedelta(weeks=n) if m.group(2) == "w" else dt.timedelta(days=n)
 
@@ -307,7 +311,7 @@ async def _purge(args: argparse.Namespace) -> int:
             counts = await store.purge(cutoff)
     when = cutoff.strftime("%Y-%m-%d %H:%M UTC")
     if args.json:
-        print(review.as_json({"cutoff": cutoff.isoformat(), "dry_run": args.dry_run,
+        print(tables.as_json({"cutoff": cutoff.isoformat(), "dry_run": args.dry_run,
                               "deleted" if not args.dry_run else "older": counts}))
     elif args.dry_run:
         _say(args, "purge_dry_run", stream=sys.stdout, queries=counts["queries"], cutoff=when)

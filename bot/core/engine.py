@@ -140,7 +140,7 @@ class Engine:
             raw.append(canonical)
             raw.extend(variants)
         for region in kb.regions.values():
-            raw.extend((region.zh, *region.aliases))
+            raw.extend((*region.names.values(), *region.aliases))
         raw.extend(p.name for p in kb.places)
         out: set[str] = set()
         for w in raw:

@@ -24,8 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from bot.core.kb import SPECIAL_FILES, FaqError, KnowledgeBase, load_kb
-
-LANGS = ("zh", "en")
+from bot.core.languages import LANGUAGES
 
 
 class EditError(Exception):
@@ -87,7 +86,7 @@ def _entry(data: Any, entry_id: str) -> CommentedMap | None:
 def snippet(entry_id: str, phrasings: Mapping[str, Sequence[str]], file: str | None = None) -> str:
     """The YAML a staff member would paste: the entry id and the phrasings to add."""
     questions = CommentedMap()
-    for lang in LANGS:
+    for lang in LANGUAGES:
         if phrasings.get(lang):
             seq = CommentedSeq(list(phrasings[lang]))
             questions[lang] = seq
@@ -116,7 +115,7 @@ def plan(path: Path, entry_id: str, phrasings: Mapping[str, Sequence[str]],
     if not isinstance(questions, CommentedMap):
         raise EditError(f"entry '{entry_id}' in {path.name} has no questions mapping")
     added: Added = {}
-    for lang in LANGS:
+    for lang in LANGUAGES:
         new = [p.strip() for p in phrasings.get(lang, ()) if p and p.strip()]
         if not new:
             continue

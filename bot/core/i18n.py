@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-DEFAULT_LANG = "zh"
+from bot.core.languages import DEFAULT_LANG, LANGUAGES
 
 
 class LocaleError(ValueError):
@@ -53,7 +53,13 @@ class Locales:
                 raise LocaleError(f"{path.name}: {exc}") from exc
             if not isinstance(raw, Mapping):
                 raise LocaleError(f"{path.name}: expected a mapping of keys to strings")
+            if path.stem not in LANGUAGES:
+                raise LocaleError(f"{path.name}: '{path.stem}' is not a language of the bot "
+                                  f"(bot/core/languages.py has {', '.join(LANGUAGES)})")
             tables[path.stem] = _flatten(raw)
+        missing = [lang for lang in LANGUAGES if lang not in tables]
+        if missing:
+            raise LocaleError(f"no locale file for {', '.join(missing)} in {directory}")
         return cls(tables)
 
     @property

@@ -15,9 +15,8 @@ from typing import Any
 
 import yaml
 
-LANGS = ("zh", "en")
-MIN_ZH_PHRASINGS = 4
-MIN_EN_PHRASINGS = 1
+from bot.core.languages import DEFAULT_LANG, LANGUAGES, MIN_PHRASINGS
+
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # Files in faq/ that are not topic files.
@@ -67,8 +66,7 @@ class Source:
 @dataclass(frozen=True)
 class Region:
     id: str
-    zh: str
-    en: str
+    names: Mapping[str, str]  # by language code
     parent: str | None
     aliases: tuple[str, ...]
 
@@ -111,14 +109,13 @@ class Entry:
 @dataclass(frozen=True)
 class Topic:
     id: str
-    zh: str
-    en: str
+    names: Mapping[str, str]  # by language code
     file: str
     # Core topics are offered as buttons when a conversation starts or nothing fits.
     core: bool = False
 
     def name(self, lang: str) -> str:
-        return self.en if lang == "en" else self.zh
+        return self.names.get(lang) or self.names[DEFAULT_LANG]
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ class KnowledgeBase:
         r = self.regions.get(region_id)
         if r is None:
             return region_id
-        return r.en if lang == "en" else r.zh
+        return r.names.get(lang) or r.names[DEFAULT_LANG]
 
     def ancestors(self, region_id: str | None) -> tuple[str, ...]:
         """The region and every covered region containing it, innermost first."""
@@ -209,6 +206,16 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
+
+
+def _names(rec: Mapping[str, Any]) -> dict[str, str]:
+    """The names a record gives, by language (zh: …, en: …)."""
+    return {lang: t for lang in LANGUAGES if (t := _text(rec.get(lang)))}
+
+
+def _named(names: Mapping[str, str], fallback: str) -> dict[str, str]:
+    """Every language's name, the id standing in for any that is missing (already reported)."""
+    return {lang: names.get(lang, fallback) for lang in LANGUAGES}
 
 
 _CJK_GAP = re.compile(r"(?<=[^\x00-\x7f])[ \t\r\n]+(?=[^\x00-\x7f])")
@@ -289,11 +296,12 @@ def _load_regions(raw: Any, problems: list[Problem]) -> tuple[dict[str, Region],
         if rid is None:
             problems.append(Problem(fname, "region without an id", line=_line(rec)))
             continue
-        zh, en = _text(rec.get("zh")), _text(rec.get("en"))
-        if not zh or not en:
-            problems.append(Problem(fname, "needs both zh and en names", rid, "zh/en", _line(rec)))
+        names = _names(rec)
+        if len(names) < len(LANGUAGES):
+            problems.append(Problem(fname, f"needs a name in each of {', '.join(LANGUAGES)}",
+                                    rid, "/".join(LANGUAGES), _line(rec)))
         aliases = _str_list(rec.get("aliases", [])) or ()
-        regions[rid] = Region(rid, zh or rid, en or rid, _text(rec.get("parent")), aliases)
+        regions[rid] = Region(rid, _named(names, rid), _text(rec.get("parent")), aliases)
     for rid, region in regions.items():
         if region.parent and region.parent not in regions:
             problems.append(Problem(fname, f"unknown parent '{region.parent}'", rid, "parent"))
@@ -360,7 +368,7 @@ def _load_variant(
         ok = False
     answer = rec.get("answer")
     texts: dict[str, str] = {}
-    for lang in LANGS:
+    for lang in LANGUAGES:
         t = _text(answer.get(lang)) if isinstance(answer, dict) else None
         if t is None:
             ctx.problems.append(
@@ -394,7 +402,7 @@ def _load_entry(rec: Any, topic: str, fname: str, ctx: _Ctx) -> Entry | None:
     n_problems = len(ctx.problems)
     qs = rec.get("questions")
     questions: dict[str, tuple[str, ...]] = {}
-    for lang, minimum in (("zh", MIN_ZH_PHRASINGS), ("en", MIN_EN_PHRASINGS)):
+    for lang, minimum in MIN_PHRASINGS.items():
         items = _str_list(qs.get(lang)) if isinstance(qs, dict) else None
         if items is None or len(items) < minimum:
             ctx.problems.append(
@@ -455,10 +463,11 @@ def _load_topic_file(path: Path, ctx: _Ctx) -> tuple[Topic | None, list[Entry]]:
         ctx.problems.append(
             Problem(fname, f"topic id '{tid}' must equal the file name", field="topic.id")
         )
-    zh, en = _text(head.get("zh")), _text(head.get("en"))
-    if not zh or not en:
-        ctx.problems.append(Problem(fname, "topic needs zh and en names", field="topic"))
-    topic = Topic(tid, zh or tid, en or tid, fname, core=head.get("core") is True)
+    names = _names(head)
+    if len(names) < len(LANGUAGES):
+        ctx.problems.append(Problem(fname, f"topic needs a name in each of {', '.join(LANGUAGES)}",
+                                    field="topic"))
+    topic = Topic(tid, _named(names, tid), fname, core=head.get("core") is True)
     raw_entries = raw.get("entries")
     if not isinstance(raw_entries, list) or not raw_entries:
         ctx.problems.append(

@@ -42,7 +42,7 @@ class RegionFinder:
             if key:
                 table[key] = Mention(key, None, place.parent)
         for region in kb.regions.values():
-            for alias in (region.zh, region.en, *region.aliases):
+            for alias in (*region.names.values(), *region.aliases):
                 key = normalizer(alias)
                 if key:
                     table[key] = Mention(key, region.id, None)

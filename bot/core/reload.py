@@ -49,7 +49,6 @@ class Loaded:
     renderer: Renderer
     version: int
     fingerprint: str
-    loaded_at: dt.datetime
     _related: dict[str, tuple[Entry, ...]] = field(default_factory=dict, compare=False,
                                                    repr=False)
 
@@ -101,8 +100,7 @@ class EngineHolder:
         fp = fingerprint(self.faq_dir)
         self.attempted = fp
         engine = Engine(load_kb(self.faq_dir), today=self._today)
-        return Loaded(engine, Renderer(engine.kb, self.locales), version, fp,
-                      dt.datetime.now(dt.UTC))
+        return Loaded(engine, Renderer(engine.kb, self.locales), version, fp)
 
     def reload(self) -> ReloadResult:
         """Load faq/ again; swap it in only if it is entirely valid."""

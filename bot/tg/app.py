@@ -2,7 +2,8 @@
 
 One place creates the engine (through the reloadable holder), the query store, the
 locales, the rate limiter and the PTB `Application`, and puts them in ONE typed `Services`
-object in `application.bot_data`. Handlers reach it only through `services(context)`.
+object (bot/tg/context.py). Handlers reach it as `context.svc` through the custom
+`BotContext`; nothing imports this module back.
 """
 
 from __future__ import annotations
@@ -13,35 +14,35 @@ import logging
 import signal
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlparse
 
-from telegram import Update, User
-from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.core.i18n import Locales
 from bot.core.reload import EngineHolder, FaqPoller
 from bot.settings import Settings
+from bot.store.privacy import resolve_secret
+from bot.store.querystore import QueryStore
+from bot.tg import handlers, staff_commands
+from bot.tg.context import SERVICES_KEY, BotContext, Services
 from bot.tg.ratelimit import UserRateLimiter
 from bot.tg.request import AiohttpRequest
 from bot.tg.updates import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
 # Updates the bot asks Telegram for; everything else is never even fetched.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 # The bot touches this file (next to the database) while it is healthy; the Docker
 # HEALTHCHECK looks at its age.
 HEARTBEAT_NAME = "heartbeat"
 HEARTBEAT_SECONDS = 30.0
-# How many users' language/region are kept in memory (a cache of the store's prefs table).
-PREFS_CACHE_SIZE = 10_000
 # Retries after a 429 from Telegram before a send is given up (each waits `retry_after`).
 FLOOD_RETRIES = 3
 # Keep-alive HTTP connections to the Bot API (bot/tg_request.py): 16 carry far more than
@@ -50,110 +51,13 @@ CONNECTIONS = 16
 POOL_TIMEOUT = 10.0
 
 
-class QueryLog(Protocol):
-    """What the bot needs of the query store (bot.store.querystore.QueryStore)."""
-
-    async def log_query(self, rec: Any) -> None: ...
-    async def log_feedback(self, query_id: str, helpful: bool) -> None: ...
-    async def log_selection(self, query_id: str, entry_id: str) -> None: ...
-    async def log_denied(self, user_id: Any, command: str) -> None: ...
-    async def get_prefs(self, user_id: Any) -> Any: ...
-    async def set_prefs(self, user_id: Any, *, lang: Any = ..., region: Any = ...) -> Any: ...
-    async def flush(self) -> None: ...
-    async def close(self) -> None: ...
-    # Reports for /stats and /unanswered.
-    async def stats_cube(self, period: Any) -> list[Any]: ...
-    async def event_totals(self, period: Any) -> dict[str, int]: ...
-    async def unanswered_texts(self, period: Any, limit: int) -> tuple[list[Any], int, int]: ...
-
-
-@dataclass(frozen=True)
-class UserPrefs:
-    """A user's language and region, resolved: the language is one we have."""
-
-    lang: str
-    region: str | None
-
-
-@dataclass
-class Services:
-    """Everything a handler may use. Built once per process by `open_services`."""
-
-    settings: Settings
-    holder: EngineHolder
-    store: QueryLog
-    locales: Locales
-    limiter: UserRateLimiter
-    _prefs: OrderedDict[int, tuple[str | None, str | None]] = field(
-        default_factory=OrderedDict, repr=False)
-
-    def is_staff(self, user: User | None) -> bool:
-        return user is not None and user.id in self.settings.staff_ids
-
-    async def _stored(self, user_id: int) -> tuple[str | None, str | None]:
-        cached = self._prefs.get(user_id)
-        if cached is None:
-            p = await self.store.get_prefs(user_id)
-            cached = (p.lang, p.region) if p is not None else (None, None)
-            self._remember(user_id, cached)
-        else:
-            self._prefs.move_to_end(user_id)
-        return cached
-
-    def _remember(self, user_id: int, value: tuple[str | None, str | None]) -> None:
-        self._prefs[user_id] = value
-        self._prefs.move_to_end(user_id)
-        while len(self._prefs) > PREFS_CACHE_SIZE:
-            self._prefs.popitem(last=False)
-
-    async def prefs(self, user: User | None) -> UserPrefs:
-        """The user's language (/lang, else Telegram's language_code, else zh) and region."""
-        if user is None:
-            return UserPrefs(self.locales.resolve(None), None)
-        lang, region = await self._stored(user.id)
-        if lang not in self.locales.languages:
-            lang = self.locales.resolve(user.language_code)
-        if region not in self.holder.current.engine.kb.regions:
-            region = None  # a region dropped from the FAQ since it was chosen
-        return UserPrefs(lang, region)
-
-    async def lang_of(self, user_id: int) -> str:
-        """The language chosen by a user known only by id (e.g. staff being notified)."""
-        lang = (await self._stored(user_id))[0]
-        return lang if lang in self.locales.languages else self.locales.resolve(None)
-
-    async def set_lang(self, user_id: int, lang: str) -> None:
-        await self.store.set_prefs(user_id, lang=lang)
-        self._remember(user_id, (lang, (await self._stored(user_id))[1]))
-
-    async def set_region(self, user_id: int, region: str | None) -> None:
-        await self.store.set_prefs(user_id, region=region)
-        self._remember(user_id, ((await self._stored(user_id))[0], region))
-
-
-def services_of(app: Application) -> Services:
-    """The services stored in an application (for code outside a handler)."""
-    svc = app.bot_data[SERVICES_KEY]
-    assert isinstance(svc, Services)
-    return svc
-
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    """The one typed way for a handler to reach the bot's services."""
-    return services_of(context.application)
-
-
-async def open_services(settings: Settings, *, store: QueryLog | None = None) -> Services:
+async def open_services(settings: Settings, *, store: QueryStore | None = None) -> Services:
     """Load locales and the FAQ (raising FaqError when it is invalid) and open the store."""
     locales = Locales.load(settings.locales_dir)
     holder = EngineHolder(settings.faq_dir, locales)
     if store is None:
-        from bot.store.privacy import resolve_secret
-        from bot.store.querystore import QueryStore
-
         secret = resolve_secret(settings.hmac_secret, settings.db_path)
-        opened: QueryLog = await QueryStore.open(settings.db_path, secret.value)
-        store = opened
+        store = await QueryStore.open(settings.db_path, secret.value)
     return Services(settings, holder, store, locales,
                     UserRateLimiter(limit=settings.user_rate_limit))
 
@@ -167,18 +71,22 @@ def build_application(
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Application:
     """The PTB Application wired to `svc`, with every handler registered."""
-    from bot.tg import handlers as tg_handlers  # handlers import this module for `services`
-
     settings = svc.settings
     if not settings.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    builder = Application.builder().token(settings.telegram_token)
+    builder = (Application.builder().token(settings.telegram_token)
+               .context_types(ContextTypes(context=BotContext))
+               # Every reply is HTML (bot/tg/markup.py escapes it) and shows no link preview.
+               .defaults(Defaults(parse_mode=ParseMode.HTML,
+                                  link_preview_options=LinkPreviewOptions(is_disabled=True))))
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     # aiohttp rather than PTB's default httpx: a fraction of the CPU per Bot API call.
-    builder = builder.request(request or AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT))
-    builder = builder.get_updates_request(updates_request or AiohttpRequest(1))
+    proxy = settings.proxy_url
+    builder = builder.request(request or AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT,
+                                                        proxy=proxy))
+    builder = builder.get_updates_request(updates_request or AiohttpRequest(1, proxy=proxy))
     if rate_limiter is True:
         # Paces sends under Telegram's flood limits and waits out a 429's retry_after.
         rate_limiter = AIORateLimiter(overall_max_rate=settings.telegram_max_rate,
@@ -188,7 +96,7 @@ def build_application(
     builder = builder.concurrent_updates(PerChatUpdateProcessor(concurrency))
     app = builder.build()
     app.bot_data[SERVICES_KEY] = svc
-    tg_handlers.register(app)
+    handlers.register(app)
     return app
 
 
@@ -212,7 +120,6 @@ class RedactToken(logging.Filter):
 
 def install_redaction(token: str | None) -> None:
     """Keep the token out of every log line, whichever logger writes it."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL
     if token:
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactToken(token))
@@ -247,11 +154,8 @@ async def _start(
     background: list[asyncio.Task[None]],
 ) -> None:
     """Register the commands, start receiving updates and the background tasks."""
-    from bot.tg import handlers as tg_handlers
-    from bot.tg import staff_commands as tg_staff
-
     settings = svc.settings
-    await tg_handlers.register_commands(app)
+    await handlers.register_commands(app)
     assert app.updater is not None
     if webhook:
         assert settings.webhook_url and settings.webhook_secret
@@ -264,7 +168,7 @@ async def _start(
         await app.updater.start_polling(
             poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES)
     await app.start()
-    poller = FaqPoller(svc.holder, lambda r: tg_staff.announce_reload(app, r),
+    poller = FaqPoller(svc.holder, lambda r: staff_commands.announce_reload(app, r),
                        interval=settings.faq_poll_seconds)
     background.append(asyncio.create_task(poller.run(), name="faq-poller"))
     background.append(asyncio.create_task(
@@ -277,7 +181,7 @@ async def serve(
     settings: Settings,
     *,
     webhook: bool = False,
-    store: QueryLog | None = None,
+    store: QueryStore | None = None,
     stop: asyncio.Event | None = None,
     install_signals: bool = True,
     poll_timeout: float = 10.0,

@@ -12,12 +12,11 @@ import logging
 from typing import TypeVar
 
 from telegram import CallbackQuery, Message, Update
-from telegram.ext import ContextTypes
 
 from bot.core.engine import Result
 from bot.core.kb import Entry
 from bot.core.reload import Loaded
-from bot.tg.app import Services, UserPrefs, services
+from bot.tg.context import BotContext, Services, UserPrefs
 from bot.tg.keyboards import (
     Callback,
     Feedback,
@@ -41,7 +40,6 @@ from bot.tg.reply import edit_html, send_result, topic_pairs
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 C = TypeVar("C", bound=Callback)
 
 
@@ -67,12 +65,12 @@ class _Press:
         return resolve_entry(token, self.loaded.engine.kb)
 
 
-async def _press(update: Update, context: Context, kind: type[C]) -> tuple[_Press, C] | None:
+async def _press(update: Update, context: BotContext, kind: type[C]) -> tuple[_Press, C] | None:
     """The validated press, or None after telling the user the button is stale or forged."""
-    svc = services(context)
+    svc = context.svc
     query = update.callback_query
     assert query is not None
-    prefs = await svc.prefs(update.effective_user)
+    prefs = await context.prefs()
     cb = decode(query.data)
     message = query.message
     if (not isinstance(cb, kind) or not isinstance(message, Message)
@@ -83,7 +81,7 @@ async def _press(update: Update, context: Context, kind: type[C]) -> tuple[_Pres
     return _Press(query, message, cb, svc, prefs), cb
 
 
-async def on_feedback(update: Update, context: Context) -> None:
+async def on_feedback(update: Update, context: BotContext) -> None:
     """👍/👎: log it, thank the user, and replace the two buttons by an acknowledgement."""
     got = await _press(update, context, Feedback)
     if got is None:
@@ -95,7 +93,7 @@ async def on_feedback(update: Update, context: Context) -> None:
         feedback_acknowledged(p.message.reply_markup, p.svc.locales, p.lang))
 
 
-async def _send_entry(context: Context, p: _Press, ref: str, qid: str | None) -> str | None:
+async def _send_entry(context: BotContext, p: _Press, ref: str, qid: str | None) -> str | None:
     """Answer the entry a button names (its id, or None when a reload removed it)."""
     entry = p.entry(ref)
     if entry is None:
@@ -107,7 +105,7 @@ async def _send_entry(context: Context, p: _Press, ref: str, qid: str | None) ->
     return entry.id
 
 
-async def on_pick(update: Update, context: Context) -> None:
+async def on_pick(update: Update, context: BotContext) -> None:
     """A suggestion was tapped: log the selection and answer that entry."""
     got = await _press(update, context, Pick)
     if got is None:
@@ -118,7 +116,7 @@ async def on_pick(update: Update, context: Context) -> None:
         await p.svc.store.log_selection(cb.qid, entry_id)
 
 
-async def on_none_of_these(update: Update, context: Context) -> None:
+async def on_none_of_these(update: Update, context: BotContext) -> None:
     """None of the suggestions fit: log it as unhelpful and give the fallback."""
     got = await _press(update, context, NoneOfThese)
     if got is None:
@@ -131,7 +129,7 @@ async def on_none_of_these(update: Update, context: Context) -> None:
     await send_result(context.bot, p.message.chat_id, p.loaded, result, None)
 
 
-async def on_show(update: Update, context: Context) -> None:
+async def on_show(update: Update, context: BotContext) -> None:
     """A related or browsed entry was tapped: answer it (no feedback: nobody asked)."""
     got = await _press(update, context, Show)
     if got is None:
@@ -140,7 +138,7 @@ async def on_show(update: Update, context: Context) -> None:
     await _send_entry(context, p, cb.entry, None)
 
 
-async def on_topics(update: Update, context: Context) -> None:
+async def on_topics(update: Update, context: BotContext) -> None:
     """Show (a page of) the topic list in place."""
     got = await _press(update, context, Topics)
     if got is None:
@@ -152,7 +150,7 @@ async def on_topics(update: Update, context: Context) -> None:
                     topics_markup(p.svc.locales, p.lang, topic_pairs(kb, p.lang), cb.page))
 
 
-async def on_topic_page(update: Update, context: Context) -> None:
+async def on_topic_page(update: Update, context: BotContext) -> None:
     """Show (a page of) one topic's questions in place, with a back button."""
     got = await _press(update, context, TopicPage)
     if got is None:
@@ -170,7 +168,7 @@ async def on_topic_page(update: Update, context: Context) -> None:
                     topic_entries_markup(p.svc.locales, p.lang, topic_id, entries, cb.page))
 
 
-async def on_set_region(update: Update, context: Context) -> None:
+async def on_set_region(update: Update, context: BotContext) -> None:
     """Remember the chosen region (or none) and confirm in place."""
     got = await _press(update, context, SetRegion)
     if got is None:
@@ -189,7 +187,7 @@ async def on_set_region(update: Update, context: Context) -> None:
     await edit_html(p.query, text_messages(text), None)
 
 
-async def on_set_lang(update: Update, context: Context) -> None:
+async def on_set_lang(update: Update, context: BotContext) -> None:
     """Remember the chosen language and confirm in it."""
     got = await _press(update, context, SetLang)
     if got is None:
@@ -204,16 +202,16 @@ async def on_set_lang(update: Update, context: Context) -> None:
     await edit_html(p.query, text_messages(p.svc.locales.t(cb.lang, "tg.lang_set")), None)
 
 
-async def on_noop(update: Update, context: Context) -> None:
+async def on_noop(update: Update, context: BotContext) -> None:
     """A page number or an acknowledgement was tapped: just stop the spinner."""
     assert update.callback_query is not None
     await update.callback_query.answer()
 
 
-async def on_stale(update: Update, context: Context) -> None:
+async def on_stale(update: Update, context: BotContext) -> None:
     """Callback data that is not ours (old bot version, or forged): say it has expired."""
-    svc = services(context)
+    svc = context.svc
     assert update.callback_query is not None
     log.info("unknown button data (update %s)", update.update_id)
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     await update.callback_query.answer(svc.locales.t(lang, "tg.stale_button"))

@@ -10,11 +10,11 @@ import time
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from bot.core.i18n import DEFAULT_LANG
-from bot.store.querystore import new_query_id, record_from_result
-from bot.tg.app import services
+from bot.core.languages import DEFAULT_LANG
+from bot.store.records import new_query_id, record_from_result
+from bot.tg.context import BotContext
 from bot.tg.keyboards import fallback_markup, lang_markup, region_markup, topics_markup
 from bot.tg.markup import Block, pack, text_messages
 from bot.tg.ratelimit import Verdict
@@ -29,7 +29,6 @@ from bot.tg.reply import (
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 
 
 def _reply_to(update: Update) -> int | None:
@@ -43,9 +42,9 @@ def _reply_to(update: Update) -> int | None:
     return None
 
 
-async def gate(update: Update, context: Context) -> None:
+async def gate(update: Update, context: BotContext) -> None:
     """Ignore what is not for the bot and hold each user to the per-minute limit."""
-    svc = services(context)
+    svc = context.svc
     message = update.effective_message
     if update.callback_query is None and (message is None
                                           or not addressed_to_bot(message, context.bot)):
@@ -58,7 +57,7 @@ async def gate(update: Update, context: Context) -> None:
         return
     if verdict is Verdict.NOTIFY:
         log.info("rate limit reached (update %s)", update.update_id)
-        text = svc.locales.t((await svc.prefs(user)).lang, "tg.rate_limited")
+        text = svc.locales.t((await context.prefs()).lang, "tg.rate_limited")
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
         elif message is not None:
@@ -69,12 +68,12 @@ async def gate(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-async def start(update: Update, context: Context) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Greet the user, say how to ask, and offer the core topics."""
-    svc = services(context)
+    svc = context.svc
     user, chat = update.effective_user, update.effective_chat
     assert chat is not None
-    lang = (await svc.prefs(user)).lang
+    lang = (await context.prefs()).lang
     name = user.first_name if user else ""
     messages = text_messages(svc.locales.t(lang, "tg.greeting", name=name),
                              svc.locales.t(lang, "tg.how_to_ask"))
@@ -83,20 +82,20 @@ async def start(update: Update, context: Context) -> None:
                     fallback_markup(None, (), topic_pairs(kb, lang, core=True)), _reply_to(update))
 
 
-async def help_command(update: Update, context: Context) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """Explain how to ask and what the commands do."""
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     await send_html(context.bot, update.effective_chat.id,
                     text_messages(svc.locales.t(lang, "tg.help")), reply_to=_reply_to(update))
 
 
-async def about(update: Update, context: Context) -> None:
+async def about(update: Update, context: BotContext) -> None:
     """List the reports the answers come from, with their regions and dates."""
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     loaded = svc.holder.current
     kb, loc = loaded.engine.kb, svc.locales
     lines = [
@@ -114,22 +113,22 @@ async def about(update: Update, context: Context) -> None:
     await send_html(context.bot, update.effective_chat.id, messages, reply_to=_reply_to(update))
 
 
-async def topics(update: Update, context: Context) -> None:
+async def topics(update: Update, context: BotContext) -> None:
     """Offer the topics as buttons (browsing continues in tg_callbacks)."""
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     kb = svc.holder.current.engine.kb
     await send_html(context.bot, update.effective_chat.id,
                     text_messages(svc.locales.t(lang, "tg.topics_title")),
                     topics_markup(svc.locales, lang, topic_pairs(kb, lang), 0), _reply_to(update))
 
 
-async def region(update: Update, context: Context) -> None:
+async def region(update: Update, context: BotContext) -> None:
     """Offer the covered regions; the choice is remembered and narrows answers."""
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    prefs = await svc.prefs(update.effective_user)
+    prefs = await context.prefs()
     kb = svc.holder.current.engine.kb
     current = (kb.region_name(prefs.region, prefs.lang) if prefs.region
                else svc.locales.t(prefs.lang, "tg.region_none"))
@@ -140,11 +139,11 @@ async def region(update: Update, context: Context) -> None:
                     _reply_to(update))
 
 
-async def lang(update: Update, context: Context) -> None:
+async def lang(update: Update, context: BotContext) -> None:
     """Offer the languages there are locale files for."""
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    current = (await svc.prefs(update.effective_user)).lang
+    current = (await context.prefs()).lang
     codes = sorted(svc.locales.languages, key=lambda c: (c != DEFAULT_LANG, c))  # zh first
     languages = [(code, svc.locales.t(code, "tg.lang_name")) for code in codes]
     await send_html(context.bot, update.effective_chat.id,
@@ -152,13 +151,13 @@ async def lang(update: Update, context: Context) -> None:
                     lang_markup(svc.locales, current, languages), _reply_to(update))
 
 
-async def ask(update: Update, context: Context) -> None:
+async def ask(update: Update, context: BotContext) -> None:
     """Answer a question: engine -> HTML with buttons -> query log (also if sending fails)."""
     started = time.perf_counter()
-    svc = services(context)
+    svc = context.svc
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     assert message is not None and chat is not None
-    prefs = await svc.prefs(user)
+    prefs = await context.prefs()
     loaded = svc.holder.current  # read once: a reload meanwhile does not change this answer
     result = loaded.engine.ask(question_text(message, context.bot), prefs.lang, prefs.region)
     qid = new_query_id()
@@ -171,23 +170,23 @@ async def ask(update: Update, context: Context) -> None:
             latency_ms=latency_ms, query_id=qid))
 
 
-async def not_text(update: Update, context: Context) -> None:
+async def not_text(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, locations, files…: ask for text, politely."""
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     await send_html(context.bot, update.effective_chat.id,
                     text_messages(svc.locales.t(lang, "tg.send_text")), reply_to=_reply_to(update))
 
 
-async def unknown_command(update: Update, context: Context) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have: point to /help (in groups only if it named us)."""
     message = update.effective_message
     assert message is not None
     if message.chat.type != ChatType.PRIVATE and "@" not in (message.text or "").split()[0]:
         return  # "/foo" in a group is probably another bot's command
-    svc = services(context)
-    lang = (await svc.prefs(update.effective_user)).lang
+    svc = context.svc
+    lang = (await context.prefs()).lang
     await send_html(context.bot, message.chat_id,
                     text_messages(svc.locales.t(lang, "tg.unknown_command")),
                     reply_to=_reply_to(update))

@@ -15,7 +15,6 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -24,7 +23,7 @@ from telegram.ext import (
 from bot.tg import callbacks as cb
 from bot.tg import conversation as conv
 from bot.tg import staff_commands as staff
-from bot.tg.app import services, services_of
+from bot.tg.context import BotContext, services_of
 from bot.tg.keyboards import (
     Feedback,
     NoneOfThese,
@@ -104,7 +103,7 @@ async def register_commands(app: Application) -> None:
                 log.warning("no staff command menu for one staff member: %s", exc)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with the update's id (never the token) and apologise to the user."""
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
@@ -114,8 +113,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update):
         return
     try:
-        svc = services(context)
-        lang = (await svc.prefs(update.effective_user)).lang
+        svc = context.svc
+        lang = (await context.prefs()).lang
         text = svc.locales.t(lang, "tg.error")
         if update.callback_query is not None:
             await update.callback_query.answer(text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -124,7 +124,3 @@ def result_messages(renderer: Renderer, r: Result) -> list[str]:
         return pack(clarify_blocks(renderer, r))
     return pack(fallback_blocks(renderer, r))
 
-
-def bullet_list(title: str, items: Sequence[str]) -> list[str]:
-    """A bold title and one paragraph of lines (used by /about and the staff reports)."""
-    return pack([Block(title, "b"), Block("\n".join(items))])

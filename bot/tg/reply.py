@@ -1,7 +1,8 @@
 """Sending and editing: engine results and locale text out to Telegram, as HTML.
 
 Shared by the conversation, callback and staff handlers so that every reply goes out the
-same way: HTML parse mode, split under 4096 characters, keyboard under the last part.
+same way: HTML (the Application's `Defaults`), split under 4096 characters, keyboard under
+the last part.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from telegram import (
     Bot,
     CallbackQuery,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot.core.engine import Result
@@ -30,7 +30,6 @@ from bot.tg.markup import result_messages
 
 log = logging.getLogger(__name__)
 
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 
 
@@ -45,7 +44,7 @@ async def send_html(
     sent = None
     for i, text in enumerate(messages):
         sent = await bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+            chat_id, text,
             reply_markup=markup if i == len(messages) - 1 else None,
             reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
                               if reply_to is not None and i == 0 else None),
@@ -58,8 +57,7 @@ async def edit_html(
 ) -> None:
     """Replace the text and keyboard of the message a button was on (first part only)."""
     with contextlib.suppress(BadRequest):  # "message is not modified": nothing to do
-        await query.edit_message_text(messages[0], parse_mode=ParseMode.HTML,
-                                      link_preview_options=NO_PREVIEW, reply_markup=markup)
+        await query.edit_message_text(messages[0], reply_markup=markup)
 
 
 def topic_pairs(kb: KnowledgeBase, lang: str, core: bool = False) -> list[tuple[str, str]]:

@@ -12,33 +12,32 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 
 from bot.core.i18n import Locales
 from bot.core.reload import ReloadResult
-from bot.staff import review
-from bot.store.querystore import Period
-from bot.tg.app import services, services_of
+from bot.staff import clusters, reports
+from bot.store.records import Period
+from bot.tg.context import BotContext, services_of
 from bot.tg.markup import Block, pack, text_messages
 from bot.tg.reply import send_html
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
 REPORT_DAYS = 30
 TOP_UNANSWERED = 10
 
 
-async def _allowed(update: Update, context: Context, command: str) -> bool:
+async def _allowed(update: Update, context: BotContext, command: str) -> bool:
     """True for staff; otherwise say no, log the attempt, and return False."""
-    svc = services(context)
+    svc = context.svc
     user, chat = update.effective_user, update.effective_chat
     if svc.is_staff(user):
         return True
     log.warning("/%s refused: not staff (update %s)", command, update.update_id)
     await svc.store.log_denied(user.id if user else None, command)
     if chat is not None:
-        lang = (await svc.prefs(user)).lang
+        lang = (await context.prefs()).lang
         await send_html(context.bot, chat.id, text_messages(svc.locales.t(lang, "tg.not_allowed")))
     return False
 
@@ -56,13 +55,13 @@ def reload_messages(loc: Locales, lang: str, result: ReloadResult, changed: bool
                  Block(problems)])
 
 
-async def reload(update: Update, context: Context) -> None:
+async def reload(update: Update, context: BotContext) -> None:
     """Reload the FAQ now; report the new version or the errors (old FAQ kept)."""
     if not await _allowed(update, context, "reload"):
         return
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     result = await asyncio.to_thread(svc.holder.reload)  # loading takes a while; keep serving
     await send_html(context.bot, update.effective_chat.id,
                     reload_messages(svc.locales, lang, result, changed=False))
@@ -84,19 +83,19 @@ def _period() -> Period:
     return Period(since=dt.datetime.now(dt.UTC) - dt.timedelta(days=REPORT_DAYS))
 
 
-async def stats(update: Update, context: Context) -> None:
-    """Usage figures for the last 30 days (bot.staff.review.stats)."""
+async def stats(update: Update, context: BotContext) -> None:
+    """Usage figures for the last 30 days (bot.staff.reports.stats)."""
     if not await _allowed(update, context, "stats"):
         return
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     loc, kb = svc.locales, svc.holder.current.engine.kb
     await svc.store.flush()  # include what was asked a moment ago
-    r = await review.stats(svc.store, _period())  # type: ignore[arg-type]
+    r = await reports.stats(svc.store, _period())
     answered = r.by_status.get("answer", 0)
     topic_names = {t.id: t.name(lang) for t in kb.topics}
-    counters = getattr(svc.store, "counters", {})
+    counters = svc.store.counters
     blocks = [
         Block(loc.t(lang, "tg.stats_title", days=REPORT_DAYS), "b"),
         Block("\n".join([
@@ -119,16 +118,16 @@ async def stats(update: Update, context: Context) -> None:
     await send_html(context.bot, update.effective_chat.id, pack(blocks))
 
 
-async def unanswered(update: Update, context: Context) -> None:
-    """The top groups of similar questions that got no good answer (bot.staff.review.unanswered)."""
+async def unanswered(update: Update, context: BotContext) -> None:
+    """The top groups of similar questions that got no good answer (staff.clusters.unanswered)."""
     if not await _allowed(update, context, "unanswered"):
         return
-    svc = services(context)
+    svc = context.svc
     assert update.effective_chat is not None
-    lang = (await svc.prefs(update.effective_user)).lang
+    lang = (await context.prefs()).lang
     loc = svc.locales
     await svc.store.flush()  # include what was asked a moment ago
-    r = await review.unanswered(svc.store, _period(), limit=TOP_UNANSWERED,  # type: ignore[arg-type]
+    r = await clusters.unanswered(svc.store, _period(), limit=TOP_UNANSWERED,
                                 normalizer=svc.holder.current.engine.normalizer)
     if not r.groups:
         messages = text_messages(loc.t(lang, "tg.unanswered_none"))

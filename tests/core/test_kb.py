@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.kb import MIN_ZH_PHRASINGS, FaqError, KnowledgeBase, load_kb
+from bot.core.kb import FaqError, KnowledgeBase, load_kb
+from bot.core.languages import MIN_PHRASINGS
 
 MINI_TOPIC = """\
 topic: {{id: {stem}, zh: 测试, en: Test}}
@@ -41,7 +42,7 @@ def test_real_faq_loads(kb: KnowledgeBase) -> None:
     core = {"cross_province", "long_term_care", "family_doctor"}
     assert core <= {t.id for t in kb.topics}
     for e in kb.entries:
-        assert len(e.questions["zh"]) >= MIN_ZH_PHRASINGS
+        assert len(e.questions["zh"]) >= MIN_PHRASINGS["zh"]
         assert e.questions["en"]
         for v in e.variants:
             assert v.answer["zh"] and v.answer["en"]

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.i18n import DEFAULT_LANG, Locales, placeholders
+from bot.core.i18n import DEFAULT_LANG, LocaleError, Locales, placeholders
+from bot.core.languages import LANGUAGES
 from bot.tg.handlers import COMMANDS, STAFF_COMMANDS
 from bot.tg.keyboards import lang_markup
 
@@ -70,7 +71,10 @@ def test_unknown_language_falls_back_to_zh(loc: Locales) -> None:
     assert loc.resolve("en-GB") == "en"
 
 
-def test_a_third_language_is_one_more_file(tmp_path: Path) -> None:
+def test_a_third_language_is_one_more_file_and_its_code(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The registry (bot/core/languages.py) gains the code; the rest is the file.
+    monkeypatch.setattr("bot.core.i18n.LANGUAGES", ("zh", "en", "ug"))
     shutil.copytree(LOCALES_DIR, tmp_path / "locales")
     en = (tmp_path / "locales" / "en.yaml").read_text(encoding="utf-8")
     (tmp_path / "locales" / "ug.yaml").write_text(
@@ -82,3 +86,16 @@ def test_a_third_language_is_one_more_file(tmp_path: Path) -> None:
     markup = lang_markup(loc, "zh", languages)
     assert markup is not None
     assert [row[0].callback_data for row in markup.inline_keyboard] == ["lg:en", "lg:ug", "lg:zh"]
+
+
+def test_locales_follow_the_language_registry(tmp_path: Path) -> None:
+    for lang in LANGUAGES:
+        shutil.copy(LOCALES_DIR / f"{lang}.yaml", tmp_path / f"{lang}.yaml")
+    assert set(Locales.load(tmp_path).languages) == set(LANGUAGES)
+    (tmp_path / "ug.yaml").write_text("tg: {}\n", encoding="utf-8")
+    with pytest.raises(LocaleError, match=r"ug.yaml.*languages\.py"):
+        Locales.load(tmp_path)
+    (tmp_path / "ug.yaml").unlink()
+    (tmp_path / "en.yaml").unlink()
+    with pytest.raises(LocaleError, match="no locale file for en"):
+        Locales.load(tmp_path)

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from bot.cli.staff import parse_age
-from bot.staff import review
-from bot.store.querystore import Period, QueryRecord, QueryStore
+from bot.staff import clusters, export, periods, reports, tables
+from bot.store.querystore import QueryStore
+from bot.store.records import Period, QueryRecord
 from tests.helpers import FAQ_DIR
 from tests.staff.helpers import run_cli
 from tests.store.helpers import SECRET, rec, rows
@@ -98,7 +99,7 @@ async def store(seeded: Path) -> object:
 
 
 async def test_unanswered_groups_similar_questions(store: QueryStore) -> None:
-    r = await review.unanswered(store, LAST_30)
+    r = await clusters.unanswered(store, LAST_30)
     groups = {g.examples[0]: g for g in r.groups}
     first = r.groups[0]
     assert first.examples == ("生育津贴怎么领", "生育津贴咋领取", "生育津贴领取流程")
@@ -115,36 +116,36 @@ async def test_unanswered_groups_similar_questions(store: QueryStore) -> None:
     assert first.first_seen < first.last_seen
     assert r.total == 9 + 5 + 2 + 2 + 1 + 1
     assert any("[PHONE]" in e for g in r.groups for e in g.examples)
-    everything = await review.unanswered(store, Period())
+    everything = await clusters.unanswered(store, Period())
     assert any(g.examples[0] == "很久以前的问题" for g in everything.groups)
 
 
 async def test_groups_can_be_found_by_key_or_rank(store: QueryStore) -> None:
-    r = await review.unanswered(store, LAST_30)
+    r = await clusters.unanswered(store, LAST_30)
     g = r.groups[1]
-    assert review.find_group(r, g.key) == g
-    assert review.find_group(r, "2") == g
-    assert review.find_group(r, "#2") == g
-    assert review.find_group(r, "99") is None
-    assert review.find_group(r, "ffffff") is None
-    again = await review.unanswered(store, LAST_30)
+    assert clusters.find_group(r, g.key) == g
+    assert clusters.find_group(r, "2") == g
+    assert clusters.find_group(r, "#2") == g
+    assert clusters.find_group(r, "99") is None
+    assert clusters.find_group(r, "ffffff") is None
+    again = await clusters.unanswered(store, LAST_30)
     assert [x.key for x in again.groups] == [x.key for x in r.groups]  # stable
 
 
 def test_phrasings_skip_masked_long_and_existing_questions() -> None:
-    qs = (review.Question("生育津贴怎么领", 5, "zh", "生育津贴怎么领"),
-          review.Question("我的电话[PHONE]能查吗", 1, "zh", "x"),
-          review.Question("长" * 80, 1, "zh", "y"),
-          review.Question("How do I claim it?", 1, "en", "how do i claim it"),
-          review.Question("生育津贴咋领取", 2, "zh", "z"))
-    g = review.Group("k", 10, "a", "b", qs, ())
-    got = review.phrasings(g, existing=["生育津贴咋领取"])
+    qs = (clusters.Question("生育津贴怎么领", 5, "zh", "生育津贴怎么领"),
+          clusters.Question("我的电话[PHONE]能查吗", 1, "zh", "x"),
+          clusters.Question("长" * 80, 1, "zh", "y"),
+          clusters.Question("How do I claim it?", 1, "en", "how do i claim it"),
+          clusters.Question("生育津贴咋领取", 2, "zh", "z"))
+    g = clusters.Group("k", 10, "a", "b", qs, ())
+    got = clusters.phrasings(g, existing=["生育津贴咋领取"])
     assert got == {"zh": ["生育津贴怎么领"], "en": ["How do I claim it?"]}
-    assert review.phrasings(g, limit=1) == {"zh": ["生育津贴怎么领"]}
+    assert clusters.phrasings(g, limit=1) == {"zh": ["生育津贴怎么领"]}
 
 
 async def test_feedback_report(store: QueryStore) -> None:
-    items = await review.feedback(store, LAST_30)
+    items = await reports.feedback(store, LAST_30)
     assert [(f.entry_id, f.unhelpful, f.helpful) for f in items] == [("e-1", 2, 1), ("e-2", 1, 0)]
     assert items[0].questions == (("异地就医怎么备案", 2),)
     assert items[1].questions == (("医保", 1),)  # the vote after picking e-2
@@ -152,14 +153,14 @@ async def test_feedback_report(store: QueryStore) -> None:
 
 
 async def test_top_report(store: QueryStore) -> None:
-    r = await review.top(store, LAST_30)
+    r = await reports.top(store, LAST_30)
     assert [(e.entry_id, e.topic, e.answered, e.picked) for e in r.entries] == [
         ("e-1", "t1", 6, 0), ("e-2", "t2", 3, 1)]
     assert r.topics == (("t1", None, 6), ("t2", None, 4))
 
 
 async def test_stats_report(store: QueryStore) -> None:
-    r = await review.stats(store, LAST_30)
+    r = await reports.stats(store, LAST_30)
     assert r.total == 32
     assert r.by_status == {"fallback": 20, "answer": 9, "clarify": 3}
     assert list(r.by_status) == ["fallback", "answer", "clarify"]  # most frequent first
@@ -169,13 +170,13 @@ async def test_stats_report(store: QueryStore) -> None:
     assert sum(d.total for d in r.by_day) == 32
     assert r.events == {"helpful": 1, "unhelpful": 3, "selections": 1, "denied": 0}
     assert r.avg_latency_ms == pytest.approx(2.0)
-    all_time = await review.stats(store, Period())
+    all_time = await reports.stats(store, Period())
     assert all_time.total == 33
 
 
 async def test_export_csv_opens_in_excel_with_chinese(store: QueryStore) -> None:
     out = io.StringIO(newline="")
-    n = await review.export(store, Period(), "csv", out)
+    n = await export.export(store, Period(), "csv", out)
     data = out.getvalue()
     assert n == 33
     assert data.startswith("\ufeff")  # the BOM: Excel then reads UTF-8
@@ -196,7 +197,7 @@ async def test_export_csv_opens_in_excel_with_chinese(store: QueryStore) -> None
 
 async def test_export_jsonl(store: QueryStore) -> None:
     out = io.StringIO()
-    n = await review.export(store, LAST_30, "jsonl", out)
+    n = await export.export(store, LAST_30, "jsonl", out)
     lines = out.getvalue().splitlines()
     assert n == len(lines) == 32
     objs = [json.loads(line) for line in lines]
@@ -211,34 +212,34 @@ async def test_export_jsonl(store: QueryStore) -> None:
 
 def test_make_period() -> None:
     now = dt.datetime(2025, 6, 15, 12, tzinfo=dt.UTC)
-    assert review.make_period(None, None, now=now) == Period(now - dt.timedelta(days=30))
-    assert review.make_period(None, None, everything=True, now=now) == Period()
-    p = review.make_period("2025-06-01", "2025-06-10", now=now)
+    assert periods.make_period(None, None, now=now) == Period(now - dt.timedelta(days=30))
+    assert periods.make_period(None, None, everything=True, now=now) == Period()
+    p = periods.make_period("2025-06-01", "2025-06-10", now=now)
     assert p == Period(dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
                        dt.datetime(2025, 6, 11, tzinfo=dt.UTC))  # --until day included
-    assert review.make_period("7d", None, now=now).since == now - dt.timedelta(days=7)
-    assert review.make_period("12h", None, now=now).since == now - dt.timedelta(hours=12)
-    assert review.make_period("2025-06-01T08:00:00+08:00", None, now=now).since == dt.datetime(
+    assert periods.make_period("7d", None, now=now).since == now - dt.timedelta(days=7)
+    assert periods.make_period("12h", None, now=now).since == now - dt.timedelta(hours=12)
+    assert periods.make_period("2025-06-01T08:00:00+08:00", None, now=now).since == dt.datetime(
         2025, 6, 1, tzinfo=dt.UTC)
-    with pytest.raises(review.PeriodError):
-        review.make_period("last tuesday", None, now=now)
-    with pytest.raises(review.PeriodError):
-        review.make_period("2025-06-10", "2025-06-01", now=now)
+    with pytest.raises(periods.PeriodError):
+        periods.make_period("last tuesday", None, now=now)
+    with pytest.raises(periods.PeriodError):
+        periods.make_period("2025-06-10", "2025-06-01", now=now)
 
 
 def test_table_aligns_chinese_by_display_width() -> None:
-    out = review.table(("问题", "n"), [("生育津贴", 1), ("ab", 22)], numeric=(1,))
+    out = tables.table(("问题", "n"), [("生育津贴", 1), ("ab", 22)], numeric=(1,))
     lines = out.splitlines()
-    assert [review.width(line) for line in lines] == [review.width(lines[0])] * 4
+    assert [tables.width(line) for line in lines] == [tables.width(lines[0])] * 4
     assert lines[2].endswith(" 1") and lines[3].endswith("22")
-    assert review.clip("长" * 50, 10) == "长" * 4 + "…"
+    assert tables.clip("长" * 50, 10) == "长" * 4 + "…"
 
 
 def test_parse_age() -> None:
     assert parse_age("180d") == dt.timedelta(days=180)
     assert parse_age("26w") == dt.timedelta(weeks=26)
     assert parse_age("90") == dt.timedelta(days=90)
-    with pytest.raises(review.PeriodError):
+    with pytest.raises(periods.PeriodError):
         parse_age("six months")
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from bot.store.querystore import QueryRecord, new_query_id
+from bot.store.records import QueryRecord, new_query_id
 
 SECRET = "test-secret-0123456789abcdef"
 T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)

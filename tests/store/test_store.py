@@ -14,17 +14,11 @@ from pathlib import Path
 import pytest
 
 from bot.store import migrations as store_migrations
+from bot.store.connection import StoreError
+from bot.store.prefs import UNSET, Prefs
 from bot.store.privacy import private_text, user_ref
-from bot.store.querystore import (
-    UNSET,
-    Period,
-    Prefs,
-    QueryStore,
-    StoreError,
-    new_query_id,
-    record_from_result,
-    ts_text,
-)
+from bot.store.querystore import QueryStore
+from bot.store.records import Period, new_query_id, record_from_result, ts_text
 from tests.store.helpers import SECRET, T0, rec, rows
 
 

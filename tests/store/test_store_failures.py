@@ -24,12 +24,13 @@ from tests.helpers import ROOT
 from tests.store.helpers import SECRET, rec, rows
 
 # The child logs continuously with these settings; what it accepted but had not committed
-# when killed is at most MAX_QUEUE + BATCH records (see bot/store.py).
+# when killed is at most MAX_QUEUE + BATCH records (see bot/store/writer.py).
 MAX_QUEUE, BATCH = 500, 100
 
 CHILD = textwrap.dedent(f"""
     import asyncio, sys
-    from bot.store.querystore import QueryRecord, QueryStore, utc_now
+    from bot.store.querystore import QueryStore
+    from bot.store.records import QueryRecord, utc_now
 
     async def main(path):
         s = await QueryStore.open(path, "k" * 32, max_queue={MAX_QUEUE}, batch_size={BATCH},

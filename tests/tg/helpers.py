@@ -21,7 +21,8 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.settings import Settings
 from bot.testing.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, Call, FakeBotAPI, user
-from bot.tg.app import Services, build_application, open_services, serve, services_of
+from bot.tg.app import build_application, open_services, serve
+from bot.tg.context import Services, services_of
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALES_DIR = ROOT / "locales"

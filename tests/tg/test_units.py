@@ -40,7 +40,7 @@ from tests.tg.helpers import LOCALES_DIR, write_faq
 
 # --------------------------------------------------------------------------- callback data
 
-QID = "AbC-123_xyz09"  # what bot.store.querystore.new_query_id makes: url-safe, <= 16 chars
+QID = "AbC-123_xyz09"  # what bot.store.records.new_query_id makes: url-safe, <= 16 chars
 
 
 @pytest.mark.parametrize("cb", [

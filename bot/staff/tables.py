@@ -1,0 +1,153 @@
+"""Reports for people and programs: terminal tables padded by display width (CJK takes
+two columns), one `render_*` per report, and `as_json` for any report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bot.staff.clusters import UnansweredReport
+from bot.staff.periods import period_json
+from bot.staff.reports import FeedbackItem, StatsReport, TopReport
+from bot.store.records import Period
+
+
+def width(text: str) -> int:
+    """Columns `text` takes on a terminal: CJK and full-width characters take two."""
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def clip(text: str, cols: int) -> str:
+    """`text` on one line, cut to at most `cols` columns (with …)."""
+    text = " ".join(str(text).split())
+    if width(text) <= cols:
+        return text
+    out, used = [], 0
+    for c in text:
+        w = width(c)
+        if used + w > cols - 1:
+            break
+        out.append(c)
+        used += w
+    return "".join(out) + "…"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
+          numeric: Iterable[int] = (), max_cols: int = 60) -> str:
+    """A plain-text table, columns padded by display width; numbers right-aligned."""
+    right = set(numeric)
+    cells = [[clip(_fmt(v), max_cols) for v in r] for r in rows]
+    heads = list(headers)
+    widths = [max([width(h)] + [width(r[i]) for r in cells]) for i, h in enumerate(heads)]
+
+    def line(values: Sequence[str]) -> str:
+        parts = []
+        for i, v in enumerate(values):
+            pad = " " * (widths[i] - width(v))
+            parts.append(pad + v if i in right else v + pad)
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(heads), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.1f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _day(ts: str) -> str:
+    return ts[:16].replace("T", " ")
+
+
+def _span(p: Period) -> str:
+    a = p.since.strftime("%Y-%m-%d %H:%M") if p.since else "…"
+    b = p.until.strftime("%Y-%m-%d %H:%M") if p.until else "now"
+    return f"{a} – {b} UTC"
+
+
+def render_unanswered(r: UnansweredReport, examples: int = 3) -> str:
+    head = (f"Unanswered questions, {_span(r.period)}: {r.total:,} questions, "
+            f"{r.distinct:,} distinct texts, {len(r.groups)} groups shown")
+    if r.considered < r.distinct:
+        head += f" (grouped the {r.considered:,} most frequent texts)"
+    rows = [(i, g.key, g.count, _day(g.first_seen), _day(g.last_seen),
+             " | ".join(g.examples[:examples]), ", ".join(g.offered[:2]))
+            for i, g in enumerate(r.groups, 1)]
+    return head + "\n\n" + table(
+        ("#", "group", "count", "first seen", "last seen", "examples", "engine offered"),
+        rows, numeric=(0, 2), max_cols=70)
+
+
+def render_feedback(items: Sequence[FeedbackItem], period: Period) -> str:
+    head = f"Answers voted unhelpful, {_span(period)}"
+    if not items:
+        return head + ": none."
+    rows = [(f.entry_id, f.unhelpful, f.helpful, f"{100 * f.unhelpful_share:.0f}%",
+             _day(f.last_vote), f.question) for f in items]
+    out = [head, "", table(("entry", "👎", "👍", "👎 share", "last vote", "FAQ question"),
+                           rows, numeric=(1, 2, 3))]
+    for f in items:
+        out.append("")
+        out.append(f"{f.entry_id}: questions before a 👎")
+        out.extend(f"  {n:>5,}×  {clip(text, 90)}" for text, n in f.questions)
+    return "\n".join(out)
+
+
+def render_top(r: TopReport) -> str:
+    entries = table(("entry", "topic", "answered", "picked", "total", "FAQ question"),
+                    [(e.entry_id, e.topic, e.answered, e.picked, e.total, e.question)
+                     for e in r.entries], numeric=(2, 3, 4))
+    total = sum(n for _, _, n in r.topics) or 1
+    topics = table(("topic", "name", "asked", "share"),
+                   [(t, name, n, f"{100 * n / total:.1f}%") for t, name, n in r.topics],
+                   numeric=(2, 3))
+    return (f"Most asked entries, {_span(r.period)}\n\n{entries}\n\n"
+            f"Topics\n\n{topics}")
+
+
+def render_stats(r: StatsReport) -> str:
+    def share(c: dict[str, int], title: str) -> str:
+        return table((title, "count", "share"),
+                     [(k, n, f"{100 * n / r.total:.1f}%" if r.total else "-")
+                      for k, n in c.items()], numeric=(1, 2))
+
+    e = r.events
+    head = (f"Questions, {_span(r.period)}: {r.total:,}; average answer time "
+            f"{r.avg_latency_ms:.1f} ms\nVotes: 👍 {e.get('helpful', 0):,}  "
+            f"👎 {e.get('unhelpful', 0):,}; suggestions picked: {e.get('selections', 0):,}; "
+            f"refused staff commands: {e.get('denied', 0):,}")
+    days = table(("day (UTC)", "total", "answer", "clarify", "fallback"),
+                 [(d.day, d.total, d.answer, d.clarify, d.fallback) for d in r.by_day],
+                 numeric=(1, 2, 3, 4))
+    return "\n\n".join([head, days, share(r.by_status, "status"), share(r.by_topic, "topic"),
+                        share(r.by_region, "region"), share(r.by_lang, "language")])
+
+
+def as_json(value: Any) -> str:
+    """Any report as JSON (periods as ISO times; tuples as lists)."""
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, Period):
+            return period_json(v)
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            out = {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            for name in ("examples", "unhelpful_share", "total"):
+                if hasattr(type(v), name) and isinstance(getattr(type(v), name), property):
+                    out[name] = conv(getattr(v, name))
+            return out
+        if isinstance(v, dict):
+            return {str(k): conv(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        return v
+
+    return json.dumps(conv(value), ensure_ascii=False, indent=2)
