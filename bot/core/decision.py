@@ -46,6 +46,9 @@ class Thresholds:
     clarify: float = 20.0
     # How many suggestions a clarify (or a region-mismatch fallback) offers.
     max_suggestions: int = 3
+    # First-pass lead (0..1) over the runner-up below which two entries are a tie whatever
+    # the model says: near-identical phrasings (住院/门诊能直接结算吗) are for the user to pick.
+    min_lead: float = 0.02
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, float]) -> Thresholds:
@@ -75,7 +78,9 @@ def decide(ranked: Sequence[Scored], t: Thresholds = DEFAULT_THRESHOLDS) -> Deci
         return Decision("fallback", None, ())
     best = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if best.score >= t.answer and best.score - runner_up >= t.margin:
+    # features[5] is the first-pass margin (confidence.FEATURES); absent in hand-made rankings.
+    lead = best.features[5] if len(best.features) > 5 else 1.0
+    if best.score >= t.answer and best.score - runner_up >= t.margin and lead >= t.min_lead:
         return Decision("answer", best, ())
     close = tuple(s for s in ranked if s.score >= t.clarify)[: t.max_suggestions]
     return Decision("clarify", best, close)

@@ -6,11 +6,14 @@ Pure. The Telegram front end builds its HTML from the same pieces (`variant_bloc
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.core.engine import Result, Suggestion
 from bot.core.i18n import Locales
 from bot.core.kb import KnowledgeBase, Variant
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 class Renderer:
@@ -40,10 +43,31 @@ class Renderer:
     def as_of_line(self, v: Variant, lang: str) -> str:
         return self.loc.t(lang, "answer.as_of", date=v.as_of, region=self.region(v.region, lang))
 
+    def source_date(self, date: str, inferred: bool, lang: str) -> str:
+        """A printed date as printed; an inferred one once, plainly: 约2023年1月."""
+        if not inferred:
+            return date
+        parts = [int(p) for p in date.split("-")]
+        # A day we inferred the year of is still only "about": the month says enough.
+        key = "date.approx_month" if len(parts) >= 2 else "date.approx_year"
+        return self.loc.t(lang, key, y=parts[0], m=parts[1] if len(parts) >= 2 else 0)
+
     def source_line(self, v: Variant, lang: str) -> str:
         s = self.kb.sources[v.source]
-        key = "answer.source_inferred" if s.date_inferred else "answer.source"
-        return self.loc.t(lang, key, title=s.title, outlet=s.outlet, date=s.date)
+        # The outlet's own "(inferred)" mark would say twice what the date's "about" says.
+        outlet = re.sub(r"[（(]推断[)）]$", "", s.outlet)
+        date = self.source_date(s.date, s.date_inferred, lang)
+        if lang != "zh" and _CJK.search(s.title + outlet):
+            # A title is cited in the language it was printed in; an English answer names
+            # the region and date instead of quoting Chinese.
+            return self.loc.t(
+                lang, "answer.source_untitled", region=self.region(s.region, lang), date=date
+            )
+        return self.loc.t(lang, "answer.source", title=s.title, outlet=outlet, date=date)
+
+    def stale_line(self, variants: tuple[Variant, ...], lang: str) -> str:
+        several = len({v.source for v in variants}) > 1
+        return self.loc.t(lang, "answer.stale_many" if several else "answer.stale")
 
     def notes(self, r: Result) -> list[str]:
         """Lines shown above an answer: why it is about another region than asked."""
@@ -113,7 +137,7 @@ class Renderer:
         regions = {v.region for v in s.variants}
         if len(regions) == 1:  # say whose rule it is right on the button
             name = self.region(regions.pop(), lang)
-            q += " " + self.loc.t(lang, "answer.region_label", region=name)
+            q += " " + self.loc.t(lang, "answer.region_label", region=name).strip()
         return q
 
     # ------------------------------------------------------------------ whole results
@@ -127,7 +151,9 @@ class Renderer:
                 lines.append(self.as_of_line(v, lang))
                 lines.append(self.source_line(v, lang))
             if r.stale:
-                lines.append(self.loc.t(lang, "answer.stale"))
+                lines.append(self.stale_line(r.variants, lang))
+            # A second question in the same message: its answer, complete, below.
+            lines.extend(["", *(self.plain(extra) for extra in r.also)] if r.also else [])
             return "\n".join(lines)
         if r.status == "clarify":
             lines = [self.loc.t(lang, "clarify.intro")]
@@ -159,7 +185,12 @@ class Renderer:
             "status": r.status,
             "entry_id": r.entry_id,
             "score": round(float(r.score), 2),
-            "answer": self.variant_text(r.variants, lang) if r.status == "answer" else None,
+            # Two questions in one message: both answers in one text; entry_id is the first.
+            "answer": "\n\n".join(
+                self.variant_text(x.variants, lang) for x in (r, *r.also)
+            )
+            if r.status == "answer"
+            else None,
             "lang": lang,
             "region": ",".join(v.region for v in r.variants) if r.variants else None,
             "source": source,

@@ -34,11 +34,11 @@ def test_labels_name_real_entries(engine: Engine) -> None:
 
 
 def test_top1_floor(report: Report) -> None:
-    assert report.top1 >= 0.90
+    assert report.top1 >= 0.95
 
 
 def test_wrong_answers_ceiling(report: Report) -> None:
-    assert report.wrong_answer <= 0.02
+    assert report.wrong_answer <= 0.01
 
 
 def test_out_of_scope_rejected_floor(report: Report) -> None:
@@ -46,8 +46,8 @@ def test_out_of_scope_rejected_floor(report: Report) -> None:
 
 
 def test_helpful_and_answered_floors(report: Report) -> None:
-    assert report.helpful >= 0.90
-    assert report.answered_right >= 0.76
+    assert report.helpful >= 0.94
+    assert report.answered_right >= 0.88
 
 
 def test_every_topic_is_mostly_routed(report: Report) -> None:
@@ -62,6 +62,6 @@ def holdout(engine: Engine) -> Report:
 
 def test_holdout_meets_the_targets(holdout: Report) -> None:
     assert holdout.n_in >= 100 and holdout.n_out >= 40
-    assert holdout.top1 >= 0.90
+    assert holdout.top1 >= 0.95
     assert holdout.wrong_answer <= 0.03
-    assert holdout.oos_rejected >= 0.90
+    assert holdout.oos_rejected >= 0.95
