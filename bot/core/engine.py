@@ -16,7 +16,7 @@ from bot.core.clauses import split_clauses, views
 from bot.core.confidence import Model, features, load_model
 from bot.core.decision import Scored, Status, Thresholds, decide
 from bot.core.kb import Entry, KnowledgeBase, Variant, load_kb
-from bot.core.lang import detect_lang
+from bot.core.languages import LANGUAGES, detect_lang, supported
 from bot.core.matcher import Index
 from bot.core.normalize import Normalizer
 from bot.core.regions import Mention, RegionFinder, variants_for
@@ -32,7 +32,6 @@ Reason = Literal[
     "empty",  # fallback: no words left after normalization (emoji, punctuation, blank)
     "region_not_covered",  # fallback: it fits an entry, but not for the place asked about
 ]
-Lang = Literal["zh", "en"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class Suggestion:
 class Result:
     question: str
     normalized: str
-    lang: Lang
+    lang: str
     status: Status
     reason: Reason
     score: float
@@ -250,7 +249,8 @@ class Engine:
     ) -> Result:
         """The decision on an analysed question; separate so that `eval --fit` can try
         many thresholds on one analysis."""
-        lang_: Lang = "en" if lang == "en" else "zh" if lang == "zh" else detect_lang(question)
+        # An explicit language wins; otherwise the answer follows the question.
+        lang_ = lang if lang in LANGUAGES else detect_lang(question)
         preferred = region if region in self.kb.regions else None
         mention, ranked = a.mention, a.ranked
         # Every outcome shares these fields; each branch fills in the rest.
@@ -344,7 +344,7 @@ class Engine:
         labelled with (`Suggestion.region`). When the entry has an answer for it, only
         that answer is shown; otherwise every region's, flagged as not the user's."""
         entry = self.kb.entry(entry_id)
-        lang_: Lang = "en" if lang == "en" else "zh"
+        lang_ = supported(lang)
         preferred = region if region in self.kb.regions else None
         shown, other = self._pick_variants(entry, None, preferred)
         return Result(

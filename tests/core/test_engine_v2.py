@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.clauses import split_clauses, views
 from bot.core.confidence import FEATURES, load_model
 from bot.core.engine import Engine
-from bot.core.lang import detect_lang
+from bot.core.languages import detect_lang
 from bot.core.normalize import Normalizer
 
 
