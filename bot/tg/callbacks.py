@@ -93,14 +93,17 @@ async def on_feedback(update: Update, context: BotContext) -> None:
         feedback_acknowledged(p.message.reply_markup, p.svc.locales, p.lang))
 
 
-async def _send_entry(context: BotContext, p: _Press, ref: str, qid: str | None) -> str | None:
-    """Answer the entry a button names (its id, or None when a reload removed it)."""
+async def _send_entry(context: BotContext, p: _Press, ref: str, qid: str | None,
+                      region: str | None = None) -> str | None:
+    """Answer the entry a button names (its id, or None when a reload removed it), in the
+    language of the message the button is on, for `region` when the button named one."""
     entry = p.entry(ref)
     if entry is None:
         await p.expired()
         return None
     await p.query.answer()
-    result = p.loaded.engine.answer_entry(entry.id, p.lang, p.prefs.region)
+    lang = p.prefs.answer_lang(p.message.text or "")
+    result = p.loaded.engine.answer_entry(entry.id, lang, region or p.prefs.region)
     await send_result(context.bot, p.message.chat_id, p.loaded, result, qid)
     return entry.id
 
@@ -111,7 +114,9 @@ async def on_pick(update: Update, context: BotContext) -> None:
     if got is None:
         return
     p, cb = got
-    entry_id = await _send_entry(context, p, cb.entry, cb.qid)
+    # A suggestion labelled with a region answers for that region only.
+    region = resolve(cb.region, p.loaded.engine.kb.regions) if cb.region else None
+    entry_id = await _send_entry(context, p, cb.entry, cb.qid, region)
     if entry_id is not None:
         await p.svc.store.log_selection(cb.qid, entry_id)
 
@@ -124,7 +129,7 @@ async def on_none_of_these(update: Update, context: BotContext) -> None:
     p, cb = got
     await p.query.answer()
     await p.svc.store.log_feedback(cb.qid, False)
-    result = Result(question="", normalized="", lang="en" if p.lang == "en" else "zh",
+    result = Result(question="", normalized="", lang=p.prefs.answer_lang(p.message.text or ""),
                     status="fallback", reason="no_match", score=0.0)
     await send_result(context.bot, p.message.chat_id, p.loaded, result, None)
 

@@ -15,6 +15,7 @@ from telegram import Update, User
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.core.i18n import Locales
+from bot.core.languages import detect_lang
 from bot.core.reload import EngineHolder
 from bot.settings import Settings
 from bot.store.querystore import QueryStore
@@ -27,10 +28,17 @@ PREFS_CACHE_SIZE = 10_000
 
 @dataclass(frozen=True)
 class UserPrefs:
-    """A user's language and region, resolved: the language is one we have."""
+    """A user's language and region, resolved: the language is one we have.
+    `lang_fixed`: the user chose it with /lang, so answers keep to it; otherwise it is
+    Telegram's language and an answer follows the language of the question."""
 
     lang: str
     region: str | None
+    lang_fixed: bool = False
+
+    def answer_lang(self, text: str) -> str:
+        """The language to answer `text` in: the fixed one, else the text's own."""
+        return self.lang if self.lang_fixed else detect_lang(text, default=self.lang)
 
 
 @dataclass
@@ -69,11 +77,13 @@ class Services:
         if user is None:
             return UserPrefs(self.locales.resolve(None), None)
         lang, region = await self._stored(user.id)
-        if lang not in self.locales.languages:
+        fixed = lang in self.locales.languages
+        if not fixed:
             lang = self.locales.resolve(user.language_code)
         if region not in self.holder.current.engine.kb.regions:
             region = None  # a region dropped from the FAQ since it was chosen
-        return UserPrefs(lang, region)
+        assert lang is not None
+        return UserPrefs(lang, region, fixed)
 
     async def lang_of(self, user_id: int) -> str:
         """The language chosen by a user known only by id (e.g. staff being notified)."""

@@ -159,7 +159,8 @@ async def ask(update: Update, context: BotContext) -> None:
     assert message is not None and chat is not None
     prefs = await context.prefs()
     loaded = svc.holder.current  # read once: a reload meanwhile does not change this answer
-    result = loaded.engine.ask(question_text(message, context.bot), prefs.lang, prefs.region)
+    text = question_text(message, context.bot)
+    result = loaded.engine.ask(text, prefs.answer_lang(text), prefs.region)
     qid = new_query_id()
     try:
         await send_result(context.bot, chat.id, loaded, result, qid, _reply_to(update))

@@ -39,10 +39,12 @@ class Feedback:
 
 @dataclass(frozen=True)
 class Pick:
-    """A suggestion tapped under a clarify or fallback message (a logged selection)."""
+    """A suggestion tapped under a clarify or fallback message (a logged selection).
+    `region`: the region the suggestion was labelled with; the answer holds for it only."""
 
     qid: str
     entry: str
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ Callback = Feedback | Pick | NoneOfThese | Show | Topics | TopicPage | SetRegion
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Callback]], ...] = (
     (re.compile(rf"f:({_QID}):([01])"), lambda m: Feedback(m[1], m[2] == "1")),
-    (re.compile(rf"p:({_QID}):({_ID})"), lambda m: Pick(m[1], m[2])),
+    (re.compile(rf"p:({_QID}):({_ID})(?:@({_ID}))?"), lambda m: Pick(m[1], m[2], m[3])),
     (re.compile(rf"n:({_QID})"), lambda m: NoneOfThese(m[1])),
     (re.compile(rf"e:({_ID})"), lambda m: Show(m[1])),
     (re.compile(rf"t:({_PAGE})"), lambda m: Topics(int(m[1]))),
@@ -135,9 +137,10 @@ def encode(cb: Callback) -> str:
     match cb:
         case Feedback(qid, helpful):
             data = f"f:{qid}:{int(helpful)}"
-        case Pick(qid, entry):
+        case Pick(qid, entry, region):
+            suffix = "@" + token(region, 20) if region else ""
             prefix = f"p:{qid}:"
-            data = prefix + token(entry, MAX_CALLBACK_BYTES - len(prefix))
+            data = prefix + token(entry, MAX_CALLBACK_BYTES - len(prefix) - len(suffix)) + suffix
         case NoneOfThese(qid):
             data = f"n:{qid}"
         case Show(entry):
@@ -231,8 +234,12 @@ def feedback_acknowledged(
 Rows = list[list[InlineKeyboardButton]]
 
 
-def suggestion_rows(qid: str, suggestions: Sequence[tuple[str, str]]) -> Rows:
-    return [[button(q, Pick(qid, eid))] for eid, q in suggestions[:3]]
+# A suggestion button: entry id, the question shown, the region it is labelled with.
+SuggestionButton = tuple[str, str, str | None]
+
+
+def suggestion_rows(qid: str, suggestions: Sequence[SuggestionButton]) -> Rows:
+    return [[button(q, Pick(qid, eid, region))] for eid, q, region in suggestions[:3]]
 
 
 def topic_rows(topics: Sequence[tuple[str, str]]) -> Rows:
@@ -240,7 +247,7 @@ def topic_rows(topics: Sequence[tuple[str, str]]) -> Rows:
 
 
 def clarify_markup(
-    loc: Locales, lang: str, qid: str, suggestions: Sequence[tuple[str, str]]
+    loc: Locales, lang: str, qid: str, suggestions: Sequence[SuggestionButton]
 ) -> InlineKeyboardMarkup | None:
     """Up to 3 suggestions, then "none of these"."""
     rows = suggestion_rows(qid, suggestions)
@@ -250,7 +257,7 @@ def clarify_markup(
 
 def fallback_markup(
     qid: str | None,
-    suggestions: Sequence[tuple[str, str]],
+    suggestions: Sequence[SuggestionButton],
     topics: Sequence[tuple[str, str]],
 ) -> InlineKeyboardMarkup | None:
     """Other regions' entries (when the place was not covered), then the topic buttons."""

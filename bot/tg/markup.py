@@ -94,7 +94,8 @@ def text_messages(*paragraphs: str, style: Style = "") -> list[str]:
 
 
 def answer_blocks(renderer: Renderer, r: Result) -> list[Block]:
-    """Notes, the answer, then per variant its date/region and source line."""
+    """Notes, the answer, then per variant its date/region and source line; a second
+    question asked in the same message gets its own complete answer below."""
     lang = r.lang
     blocks = [Block(n, "i") for n in renderer.notes(r)]
     blocks.append(Block(renderer.variant_text(r.variants, lang)))
@@ -102,7 +103,9 @@ def answer_blocks(renderer: Renderer, r: Result) -> list[Block]:
                         for line in (renderer.as_of_line(v, lang), renderer.source_line(v, lang)))
     blocks.append(Block(sources, "i"))
     if r.stale:
-        blocks.append(Block(renderer.loc.t(lang, "answer.stale")))
+        blocks.append(Block(renderer.stale_line(r.variants, lang)))
+    for extra in r.also:
+        blocks.extend(answer_blocks(renderer, extra))
     return blocks
 
 

@@ -71,7 +71,8 @@ def result_markup(loaded: Loaded, r: Result, qid: str | None) -> InlineKeyboardM
     if r.status == "answer" and r.entry_id is not None:
         related = [(e.id, e.question(lang)) for e in loaded.related(r.entry_id)]
         return answer_markup(renderer.loc, lang, qid, related)
-    suggestions = [(s.entry_id, renderer.suggestion_question(s, lang)) for s in r.suggestions]
+    suggestions = [(s.entry_id, renderer.suggestion_question(s, lang), s.region)
+                   for s in r.suggestions]
     if r.status == "clarify" and qid is not None:
         return clarify_markup(renderer.loc, lang, qid, suggestions)
     return fallback_markup(qid, suggestions, topic_pairs(loaded.engine.kb, lang, core=True))
