@@ -197,23 +197,30 @@ async def serve(
     background: list[asyncio.Task[None]] = []
     try:
         app = build(svc)
-        async with app:  # initialize (getMe) ... shutdown
-            try:
-                await _start(app, svc, webhook, poll_timeout, background)
-                if on_ready is not None:
-                    await on_ready(app)
-                await stop.wait()
-            finally:
-                log.info("stopping: no new updates, finishing the ones in flight")
-                started = time.perf_counter()
-                for task in background:
-                    task.cancel()
-                await asyncio.gather(*background, return_exceptions=True)
-                if app.updater is not None and app.updater.running:
-                    await app.updater.stop()  # stop taking updates
-                if app.running:
-                    await app.stop()  # waits for every handler still running
-                log.info("in-flight updates finished in %.2fs", time.perf_counter() - started)
+        try:
+            async with app:  # initialize (getMe) ... shutdown
+                try:
+                    await _start(app, svc, webhook, poll_timeout, background)
+                    if on_ready is not None:
+                        await on_ready(app)
+                    await stop.wait()
+                finally:
+                    log.info("stopping: no new updates, finishing the ones in flight")
+                    started = time.perf_counter()
+                    for task in background:
+                        task.cancel()
+                    await asyncio.gather(*background, return_exceptions=True)
+                    if app.updater is not None and app.updater.running:
+                        await app.updater.stop()  # stop taking updates
+                    if app.running:
+                        await app.stop()  # waits for every handler still running
+                    log.info("in-flight updates finished in %.2fs",
+                             time.perf_counter() - started)
+        finally:
+            # When initialize() fails (bad token, API unreachable) PTB's shutdown() returns
+            # early, as the app never counted as initialized, and the bot's HTTP sessions
+            # stay open ("Unclosed client session"). Bot.shutdown() is idempotent.
+            await app.bot.shutdown()
     finally:
         await svc.store.close()  # flushes the query log, then closes the database
         log.info("query log flushed, database closed")

@@ -222,6 +222,49 @@ async def test_sigterm_on_python_m_bot_run_exits_0_after_flushing(tmp_path: Path
     assert rows == [("answer",), ("fallback",)]
 
 
+# --------------------------------------------------------------------------- start-up
+
+
+def _run_env(tmp_path: Path, base_url: str, token: str = TOKEN) -> dict[str, str]:
+    write_faq(tmp_path / "faq")
+    return {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": base_url,
+            "BOT_FAQ_DIR": str(tmp_path / "faq"), "BOT_LOCALES_DIR": str(LOCALES_DIR),
+            "BOT_DB_PATH": str(tmp_path / "data" / "queries.db"), "BOT_HMAC_SECRET": SECRET,
+            "PYTHONPATH": str(ROOT)}
+
+
+async def _run_until_exit(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert proc.returncode is not None
+    return proc.returncode, err.decode()
+
+
+async def test_failed_start_closes_every_http_client_on_a_rejected_token(
+        tmp_path: Path) -> None:
+    async with FakeBotAPI() as api:  # knows TOKEN only: any other token gets a 401
+        rc, err = await _run_until_exit(tmp_path, _run_env(tmp_path, api.base_url,
+                                                           token="987:wrong-token"))
+    assert rc == 1
+    assert "error: Telegram rejected TELEGRAM_BOT_TOKEN" in err
+    assert "Unclosed" not in err and "wrong-token" not in err
+
+
+async def test_failed_start_closes_every_http_client_when_the_api_is_unreachable(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    base_url = f"http://127.0.0.1:{unused_tcp_port}"  # nothing listens there
+    rc, err = await _run_until_exit(tmp_path, _run_env(tmp_path, base_url))
+    assert rc == 1
+    assert f"error: cannot reach the Bot API at {base_url}" in err
+    assert "Unclosed" not in err and TOKEN not in err
+
+
 def test_tg_conversation_has_no_direct_bot_data_access() -> None:
     """Handlers reach services only through the typed accessor."""
     source = Path(tg_conversation.__file__).read_text(encoding="utf-8")
