@@ -274,6 +274,73 @@ async def test_per_chat_processor_keeps_order_within_a_chat_only() -> None:
     assert proc._chats == {}  # no memory kept for idle chats
 
 
+def _chat_update(chat_id: int, uid: int) -> Update:
+    chat = Chat(chat_id, "private")
+    return Update(uid, message=Message(uid, None, chat, text="x"))  # type: ignore[arg-type]
+
+
+async def test_a_burst_from_one_chat_never_stalls_other_chats() -> None:
+    """More queued updates from one chat than slots: another chat is served meanwhile."""
+    proc = PerChatUpdateProcessor(2)
+    log: list[str] = []
+    release = asyncio.Event()
+    other_served = asyncio.Event()
+    active = peak = 0
+
+    async def work(name: str) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        try:
+            if name == "a1":
+                await release.wait()  # chat 1's first update is slow (a Telegram round trip)
+            log.append(name)
+            if name == "b1":
+                other_served.set()
+        finally:
+            active -= 1
+
+    async with proc:
+        # PTB calls process_update (its semaphore, then do_process_update) once per update.
+        tasks = [asyncio.create_task(proc.process_update(_chat_update(1, i), work(f"a{i}")))
+                 for i in (1, 2, 3, 4)]
+        tasks.append(asyncio.create_task(proc.process_update(_chat_update(2, 5), work("b1"))))
+        # Before the fix chat 1's waiting updates held both slots and this never happened.
+        await asyncio.wait_for(other_served.wait(), 5)
+        assert log == ["b1"]  # served while chat 1's first update is still in flight
+        release.set()
+        await asyncio.gather(*tasks)
+    assert log == ["b1", "a1", "a2", "a3", "a4"]  # chat 1 still strictly in order
+    assert peak <= 2  # the slots still bound the concurrency
+    assert proc._chats == {}
+
+
+async def test_slots_bound_concurrency_across_chats() -> None:
+    proc = PerChatUpdateProcessor(2)
+    active = peak = 0
+    started = [asyncio.Event() for _ in range(4)]
+    release = asyncio.Event()
+
+    async def work(i: int) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        started[i].set()
+        await release.wait()
+        active -= 1
+
+    async with proc:
+        tasks = [asyncio.create_task(proc.process_update(_chat_update(10 + i, i), work(i)))
+                 for i in range(4)]
+        await asyncio.wait_for(asyncio.gather(started[0].wait(), started[1].wait()), 5)
+        for _ in range(20):  # let the loop run the others as far as they can get
+            await asyncio.sleep(0)
+        assert not started[2].is_set() and not started[3].is_set()
+        release.set()
+        await asyncio.gather(*tasks)
+    assert peak == 2
+
+
 def test_resolve_entry_against_the_kb(holder: EngineHolder) -> None:
     kb = holder.current.engine.kb
     assert resolve_entry("xp-filing", kb) is kb.entry("xp-filing")
