@@ -118,6 +118,24 @@ class RedactToken(logging.Filter):
         return True
 
 
+# Loggers that write what goes over the wire at DEBUG: PTB every update and Bot API call
+# with user ids, names and the unmasked question; aiosqlite every SQL statement with its
+# parameters. BOT_LOG_LEVEL=DEBUG alone keeps them at INFO; BOT_WIRE_LOG=1 lets them through.
+WIRE_LOGGERS = ("telegram", "aiosqlite")
+
+
+def configure_logging(level: str, wire: bool) -> None:
+    """The root logger at `level`; the wire loggers no lower than INFO unless `wire`."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for name in WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if wire else max(root.getEffectiveLevel(), logging.INFO))
+    if wire:
+        log.warning("BOT_WIRE_LOG is on: the log shows raw updates (user ids, names, "
+                    "unmasked text) at DEBUG")
+
+
 def install_redaction(token: str | None) -> None:
     """Keep the token out of every log line, whichever logger writes it."""
     if token:

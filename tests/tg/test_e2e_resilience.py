@@ -265,6 +265,51 @@ async def test_failed_start_closes_every_http_client_when_the_api_is_unreachable
     assert "Unclosed" not in err and TOKEN not in err
 
 
+# --------------------------------------------------------------------------- logging
+
+RESIDENT = user(918273645, "Zhangsan-Private")
+PHONE_QUESTION = f"我的电话是13812345678，{Q_ANSWER}"
+
+
+async def _debug_log_of_one_question(tmp_path: Path, **extra: str) -> str:
+    """Run `python -m bot run` with BOT_LOG_LEVEL=DEBUG (and `extra`), ask one question
+    with a phone number in it, stop it, and return what it logged."""
+    async with FakeBotAPI() as api:
+        env = {**_run_env(tmp_path, api.base_url), "BOT_LOG_LEVEL": "DEBUG", **extra}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await api.wait_for("deleteWebhook", timeout=20)
+            api.send_text(PHONE_QUESTION, RESIDENT)
+            [answer] = await api.wait_for("sendMessage", timeout=10)
+            api.press(answer, answer.data_of("👍"), RESIDENT)
+            await api.wait_for("editMessageReplyMarkup", timeout=10)
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert proc.returncode == 0, err.decode()
+    return err.decode()
+
+
+async def test_debug_log_level_never_logs_user_ids_names_or_unmasked_text(
+        tmp_path: Path) -> None:
+    log = await _debug_log_of_one_question(tmp_path)
+    assert "DEBUG" in log or "INFO" in log  # it did log
+    for secret in ("13812345678", str(RESIDENT["id"]), RESIDENT["first_name"], TOKEN):
+        assert secret not in log, secret
+    assert "Processing update" not in log
+
+
+async def test_wire_log_is_written_only_when_asked_for(tmp_path: Path) -> None:
+    log = await _debug_log_of_one_question(tmp_path, BOT_WIRE_LOG="1")
+    assert "BOT_WIRE_LOG is on" in log
+    assert "Processing update" in log and str(RESIDENT["id"]) in log
+    assert TOKEN not in log  # the token is redacted even from the wire log
+
+
 def test_tg_conversation_has_no_direct_bot_data_access() -> None:
     """Handlers reach services only through the typed accessor."""
     source = Path(tg_conversation.__file__).read_text(encoding="utf-8")

@@ -170,6 +170,14 @@ def test_settings_read_the_bot_limits() -> None:
         Settings.from_env({"BOT_FAQ_POLL_SECONDS": "soon"})
 
 
+def test_wire_log_is_off_unless_bot_wire_log_asks_for_it() -> None:
+    assert Settings.from_env({"BOT_LOG_LEVEL": "debug"}).wire_log is False
+    assert Settings.from_env({"BOT_WIRE_LOG": "1"}).wire_log is True
+    assert Settings.from_env({"BOT_WIRE_LOG": "0"}).wire_log is False
+    with pytest.raises(SettingsError, match="BOT_WIRE_LOG"):
+        Settings.from_env({"BOT_WIRE_LOG": "maybe"})
+
+
 # --------------------------------------------------------------------------- reload
 
 
