@@ -26,6 +26,7 @@ from bot.tg.keyboards import (
     Show,
     TopicPage,
     Topics,
+    asker_tag,
     decode,
     encode,
     offered,
@@ -47,6 +48,8 @@ QID = "AbC-123_xyz09"  # what bot.store.records.new_query_id makes: url-safe, <=
     Feedback(QID, True), Feedback(QID, False), Pick(QID, "xp-filing"), NoneOfThese(QID),
     Show("ltc-what"), Topics(0), Topics(12), TopicPage("cross_province", 3),
     SetRegion("changji"), SetRegion(None), SetLang("en"), Noop(),
+    Feedback(QID, True, asker_tag(1)), Pick(QID, "xp-filing", asker_tag(2)),
+    NoneOfThese(QID, asker_tag(3)),
 ])
 def test_callback_data_round_trips_within_64_bytes(cb: object) -> None:
     data = encode(cb)  # type: ignore[arg-type]
@@ -80,6 +83,25 @@ def test_malformed_callback_data_decodes_to_none(data: object) -> None:
 def test_decode_never_raises(data: str) -> None:
     cb = decode(data)
     assert cb is None or encode(cb) == data or "~" in data
+
+
+def test_only_the_asker_can_vote_buttons_carry_who_asked_within_64_bytes() -> None:
+    tag = asker_tag(987654321)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{8}", tag)
+    assert tag == asker_tag(987654321) and tag != asker_tag(987654322)
+    long_id = "xp-" + "very-long-entry-identifier-" * 3
+    for cb in (Feedback("q" * 16, False, tag), Pick("q" * 16, long_id, tag),
+               NoneOfThese("q" * 16, tag)):
+        data = encode(cb)
+        assert len(data.encode()) <= MAX_CALLBACK_BYTES
+        got = decode(data)
+        assert got is not None and getattr(got, "asker", None) == tag
+    # Buttons sent before the asker was carried still decode, with no asker.
+    assert decode("f:abc:1") == Feedback("abc", True, None)
+    assert decode("p:abc:xp-filing") == Pick("abc", "xp-filing", None)
+    assert decode("n:abc") == NoneOfThese("abc", None)
+    for bad in ("f:abc.short:1", "f:abc.toolongtag:1", "n:abc.", "p:abc.ABCDEFGH"):
+        assert decode(bad) is None, bad
 
 
 def test_encode_refuses_what_it_could_not_decode() -> None:
