@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sqlite3
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.testing.fake_bot_api import TOKEN, FakeBotAPI, user
+from bot.testing.fake_bot_api import TOKEN, Call, FakeBotAPI, user
 from bot.tg import conversation as tg_conversation
+from bot.tg.webhook import MAX_BODY
 from tests.tg.helpers import (
     LOCALES_DIR,
     Q_ANSWER,
@@ -22,6 +25,7 @@ from tests.tg.helpers import (
     Q_FALLBACK,
     ROOT,
     SECRET,
+    Harness,
     running_bot,
     write_faq,
 )
@@ -174,6 +178,93 @@ async def test_webhook_rejects_a_wrong_secret_and_serves_the_right_one(
         assert r.chat_id == 62 and r.text == "<b>您是想问下面哪个问题？</b>"
         assert not h.api.find("sendMessage", where=lambda c: c.chat_id == 61)
     assert [t for (t,) in db(tmp_path, "SELECT text FROM queries")] == [Q_CLARIFY]
+
+
+HOOK_SECRET = "s3cret-Token_1"
+
+
+@contextlib.asynccontextmanager
+async def webhook_bot(tmp_path: Path, port: int) -> AsyncIterator[Harness]:
+    async with running_bot(tmp_path, webhook=True, webhook_url="https://bot.example.org/tg-hook",
+                           webhook_listen="127.0.0.1", webhook_port=port,
+                           webhook_secret=HOOK_SECRET) as h:
+        yield h
+
+
+async def _raw_post(port: int, headers: dict[str, str], body: bytes = b"") -> int:
+    """POST to the webhook over a raw connection: send the headers and `body` (maybe only
+    the start of what Content-Length announces), then return the status of the reply."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": "127.0.0.1",
+                                                     "Content-Type": "application/json",
+                                                     **headers}.items())
+        writer.write(f"POST /tg-hook HTTP/1.1\r\n{head}\r\n".encode() + body)
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        # The reply must come without the rest of the body: before the fix the server
+        # waited for all of it, and this timed out.
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def test_webhook_refuses_a_huge_post_with_a_wrong_secret_without_reading_it(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    async with webhook_bot(tmp_path, unused_tcp_port) as h:
+        huge = str(90 * 1024 * 1024)  # announced, never sent
+        for secret in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+            assert await _raw_post(unused_tcp_port, {"Content-Length": huge, **secret},
+                                   b"{" * 1024) == 403
+        # With the right secret, an announced body over 1 MB is refused just as early.
+        assert await _raw_post(unused_tcp_port, {
+            "Content-Length": str(MAX_BODY + 1),
+            "X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}, b"{" * 1024) == 413
+        [r] = await _ask_by_webhook(h, unused_tcp_port, Q_ANSWER)  # still serving
+        assert r.text.startswith("可以通过")
+
+
+async def test_webhook_caps_a_body_sent_without_a_length_at_1_mb(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    async with webhook_bot(tmp_path, unused_tcp_port) as h:
+        chunk = b"{" * (64 * 1024)
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                          for _ in range(MAX_BODY // len(chunk) + 1)) + b"0\r\n\r\n"
+        assert await _raw_post(unused_tcp_port, {
+            "Transfer-Encoding": "chunked",
+            "X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}, chunks) == 413
+        [r] = await _ask_by_webhook(h, unused_tcp_port, Q_ANSWER)
+        assert r.text.startswith("可以通过")
+
+
+async def test_webhook_answers_malformed_json_with_400_not_500(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    hook = f"http://127.0.0.1:{unused_tcp_port}/tg-hook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET,
+               "Content-Type": "application/json"}
+    async with webhook_bot(tmp_path, unused_tcp_port) as h, aiohttp.ClientSession() as http:
+        for body in (b"{not json", b"", b"\xff\xfe", b"[1, 2]", b"null", b'"text"',
+                     b'{"message": {"text": "no update id"}}', b"[" * 100_000):
+            async with http.post(hook, data=body, headers=headers) as resp:
+                assert resp.status == 400, body[:20]
+        async with http.get(hook) as resp:
+            assert resp.status == 405
+        [r] = await _ask_by_webhook(h, unused_tcp_port, Q_ANSWER)
+        assert r.text.startswith("可以通过")
+    assert [t for (t,) in db(tmp_path, "SELECT text FROM queries")] == [Q_ANSWER]
+
+
+async def _ask_by_webhook(h: Harness, port: int, text: str) -> list[Call]:
+    update = h.api.text_update(text, user(63))
+    mark = h.api.mark()
+    async with aiohttp.ClientSession() as http, http.post(
+            f"http://127.0.0.1:{port}/tg-hook", json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}) as resp:
+        assert resp.status == 200
+    return await h.api.wait_for("sendMessage", since=mark, where=lambda c: c.chat_id == 63)
 
 
 # --------------------------------------------------------------------------- shutdown
