@@ -55,6 +55,15 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
         raise SettingsError(f"{name} must be comma-separated Telegram user ids") from None
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0, got {raw!r}")
+
+
 def _proxy(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -80,6 +89,9 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    # PTB's and aiosqlite's DEBUG lines (raw updates: user ids, names, unmasked text) are
+    # written only when this is set as well as BOT_LOG_LEVEL=DEBUG.
+    wire_log: bool = False
     user_rate_limit: int = 20  # messages per user per minute in Telegram; 0 = no limit
     faq_poll_seconds: float = 2.0  # how often the bot looks for edits in faq/
     telegram_max_rate: float = 30.0  # messages/s the bot sends at most (Telegram's limit); 0 = off
@@ -103,6 +115,7 @@ class Settings:
             webhook_port=_int(env, "BOT_WEBHOOK_PORT", 8443),
             webhook_secret=env.get("BOT_WEBHOOK_SECRET") or None,
             log_level=(env.get("BOT_LOG_LEVEL") or "INFO").upper(),
+            wire_log=_flag(env, "BOT_WIRE_LOG"),
             user_rate_limit=_int(env, "BOT_USER_RATE_LIMIT", 20),
             faq_poll_seconds=_float(env, "BOT_FAQ_POLL_SECONDS", 2.0),
             telegram_max_rate=_float(env, "BOT_TELEGRAM_MAX_RATE", 30.0),

@@ -80,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
     from bot.store.connection import StoreError
     from bot.store.privacy import SecretError
-    from bot.tg.app import install_redaction, serve
+    from bot.tg.app import configure_logging, install_redaction, serve
 
-    logging.getLogger().setLevel(settings.log_level)
+    configure_logging(settings.log_level, settings.wire_log)
     install_redaction(settings.telegram_token)
     try:
         return asyncio.run(serve(settings, webhook=webhook))

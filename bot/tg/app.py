@@ -34,6 +34,7 @@ from bot.tg.context import SERVICES_KEY, BotContext, Services
 from bot.tg.ratelimit import UserRateLimiter
 from bot.tg.request import AiohttpRequest
 from bot.tg.updates import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
+from bot.tg.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,24 @@ class RedactToken(logging.Filter):
         return True
 
 
+# Loggers that write what goes over the wire at DEBUG: PTB every update and Bot API call
+# with user ids, names and the unmasked question; aiosqlite every SQL statement with its
+# parameters. BOT_LOG_LEVEL=DEBUG alone keeps them at INFO; BOT_WIRE_LOG=1 lets them through.
+WIRE_LOGGERS = ("telegram", "aiosqlite")
+
+
+def configure_logging(level: str, wire: bool) -> None:
+    """The root logger at `level`; the wire loggers no lower than INFO unless `wire`."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    for name in WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if wire else max(root.getEffectiveLevel(), logging.INFO))
+    if wire:
+        log.warning("BOT_WIRE_LOG is on: the log shows raw updates (user ids, names, "
+                    "unmasked text) at DEBUG")
+
+
 def install_redaction(token: str | None) -> None:
     """Keep the token out of every log line, whichever logger writes it."""
     if token:
@@ -130,10 +149,10 @@ def webhook_path(url: str) -> str:
     return urlparse(url).path.strip("/")
 
 
-async def _heartbeat(path: Path, app: Application) -> None:
+async def _heartbeat(path: Path, receiving: Callable[[], bool]) -> None:
     """Touch `path` while updates are being received (read by the Docker HEALTHCHECK)."""
     while True:
-        if app.updater is not None and app.updater.running:
+        if receiving():
             with contextlib.suppress(OSError):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.touch()
@@ -149,32 +168,42 @@ def _install_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+def webhook_server(app: Application, settings: Settings) -> WebhookServer:
+    """Our own webhook server (bot/tg/webhook.py) rather than PTB's `start_webhook`, which
+    reads a whole request body before it checks the secret."""
+    assert settings.webhook_url and settings.webhook_secret
+    return WebhookServer(app, listen=settings.webhook_listen, port=settings.webhook_port,
+                         path=webhook_path(settings.webhook_url),
+                         secret=settings.webhook_secret)
+
+
 async def _start(
-    app: Application, svc: Services, webhook: bool, poll_timeout: float,
+    app: Application, svc: Services, server: WebhookServer | None, poll_timeout: float,
     background: list[asyncio.Task[None]],
 ) -> None:
     """Register the commands, start receiving updates and the background tasks."""
     settings = svc.settings
     await handlers.register_commands(app)
     assert app.updater is not None
-    if webhook:
-        assert settings.webhook_url and settings.webhook_secret
-        await app.updater.start_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port,
-            url_path=webhook_path(settings.webhook_url),
-            webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
-            allowed_updates=ALLOWED_UPDATES)
+    updater = app.updater
+    if server is not None:
+        await server.start()
+        await app.bot.set_webhook(settings.webhook_url or "",
+                                  secret_token=settings.webhook_secret,
+                                  allowed_updates=ALLOWED_UPDATES)
     else:
-        await app.updater.start_polling(
+        await updater.start_polling(
             poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES)
     await app.start()
     poller = FaqPoller(svc.holder, lambda r: staff_commands.announce_reload(app, r),
                        interval=settings.faq_poll_seconds)
     background.append(asyncio.create_task(poller.run(), name="faq-poller"))
-    background.append(asyncio.create_task(
-        _heartbeat(settings.db_path.parent / HEARTBEAT_NAME, app), name="heartbeat"))
+    background.append(asyncio.create_task(_heartbeat(
+        settings.db_path.parent / HEARTBEAT_NAME,
+        (lambda: server.running) if server is not None else (lambda: updater.running)),
+        name="heartbeat"))
     log.info("bot @%s is running (%s)", app.bot.username,
-             "webhook" if webhook else "long polling")
+             "webhook" if server is not None else "long polling")
 
 
 async def serve(
@@ -197,23 +226,33 @@ async def serve(
     background: list[asyncio.Task[None]] = []
     try:
         app = build(svc)
-        async with app:  # initialize (getMe) ... shutdown
-            try:
-                await _start(app, svc, webhook, poll_timeout, background)
-                if on_ready is not None:
-                    await on_ready(app)
-                await stop.wait()
-            finally:
-                log.info("stopping: no new updates, finishing the ones in flight")
-                started = time.perf_counter()
-                for task in background:
-                    task.cancel()
-                await asyncio.gather(*background, return_exceptions=True)
-                if app.updater is not None and app.updater.running:
-                    await app.updater.stop()  # stop taking updates
-                if app.running:
-                    await app.stop()  # waits for every handler still running
-                log.info("in-flight updates finished in %.2fs", time.perf_counter() - started)
+        server = webhook_server(app, settings) if webhook else None
+        try:
+            async with app:  # initialize (getMe) ... shutdown
+                try:
+                    await _start(app, svc, server, poll_timeout, background)
+                    if on_ready is not None:
+                        await on_ready(app)
+                    await stop.wait()
+                finally:
+                    log.info("stopping: no new updates, finishing the ones in flight")
+                    started = time.perf_counter()
+                    for task in background:
+                        task.cancel()
+                    await asyncio.gather(*background, return_exceptions=True)
+                    if server is not None:
+                        await server.stop()  # stop taking updates
+                    if app.updater is not None and app.updater.running:
+                        await app.updater.stop()  # stop taking updates
+                    if app.running:
+                        await app.stop()  # waits for every handler still running
+                    log.info("in-flight updates finished in %.2fs",
+                             time.perf_counter() - started)
+        finally:
+            # When initialize() fails (bad token, API unreachable) PTB's shutdown() returns
+            # early, as the app never counted as initialized, and the bot's HTTP sessions
+            # stay open ("Unclosed client session"). Bot.shutdown() is idempotent.
+            await app.bot.shutdown()
     finally:
         await svc.store.close()  # flushes the query log, then closes the database
         log.info("query log flushed, database closed")

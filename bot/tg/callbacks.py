@@ -3,7 +3,9 @@
 Every press is validated before it does anything: the data must decode, the message must
 still be accessible, and the data must be on one of that message's own buttons (a client
 can send any callback data; only what the bot offered is honoured). Anything else, like an
-entry removed by a FAQ reload, gets a polite "this button has expired".
+entry removed by a FAQ reload, gets a polite "this button has expired". The buttons that
+speak for a question (👍/👎, a suggestion, "none of these") answer only the user who asked
+it: in a group anyone else gets a short toast and nothing is logged.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TypeVar
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Message, Update, User
+from telegram.constants import ChatType
 
 from bot.core.engine import Result
 from bot.core.kb import Entry
@@ -27,6 +30,7 @@ from bot.tg.keyboards import (
     Show,
     TopicPage,
     Topics,
+    asker_tag,
     decode,
     feedback_acknowledged,
     offered,
@@ -65,6 +69,18 @@ class _Press:
         return resolve_entry(token, self.loaded.engine.kb)
 
 
+def _asked_by(cb: Callback, user: User, message: Message) -> bool:
+    """Whether `user` may press `cb`: anyone for browsing buttons, only the asker for those
+    that speak for a question."""
+    if not isinstance(cb, Feedback | Pick | NoneOfThese):
+        return True
+    if cb.asker is not None:
+        return cb.asker == asker_tag(user.id)
+    # Buttons sent before they carried the asker: in a private chat the user is the asker;
+    # in a group nobody can tell, so nobody may speak for the question.
+    return message.chat.type == ChatType.PRIVATE
+
+
 async def _press(update: Update, context: BotContext, kind: type[C]) -> tuple[_Press, C] | None:
     """The validated press, or None after telling the user the button is stale or forged."""
     svc = context.svc
@@ -77,6 +93,10 @@ async def _press(update: Update, context: BotContext, kind: type[C]) -> tuple[_P
             or not offered(message.reply_markup, query.data or "")):
         log.info("stale or forged button press (update %s)", update.update_id)
         await query.answer(svc.locales.t(prefs.lang, "tg.stale_button"))
+        return None
+    if not _asked_by(cb, query.from_user, message):
+        log.info("button of another user's question (update %s)", update.update_id)
+        await query.answer(svc.locales.t(prefs.lang, "tg.not_your_question"))
         return None
     return _Press(query, message, cb, svc, prefs), cb
 
@@ -94,9 +114,10 @@ async def on_feedback(update: Update, context: BotContext) -> None:
 
 
 async def _send_entry(context: BotContext, p: _Press, ref: str, qid: str | None,
-                      region: str | None = None) -> str | None:
+                      asker: str | None = None, region: str | None = None) -> str | None:
     """Answer the entry a button names (its id, or None when a reload removed it), in the
-    language of the message the button is on, for `region` when the button named one."""
+    language of the message the button is on, for `region` when the button named one; its
+    👍/👎 speak for `qid`, asked by `asker`."""
     entry = p.entry(ref)
     if entry is None:
         await p.expired()
@@ -104,7 +125,7 @@ async def _send_entry(context: BotContext, p: _Press, ref: str, qid: str | None,
     await p.query.answer()
     lang = p.prefs.answer_lang(p.message.text or "")
     result = p.loaded.engine.answer_entry(entry.id, lang, region or p.prefs.region)
-    await send_result(context.bot, p.message.chat_id, p.loaded, result, qid)
+    await send_result(context.bot, p.message.chat_id, p.loaded, result, qid, asker=asker)
     return entry.id
 
 
@@ -116,7 +137,7 @@ async def on_pick(update: Update, context: BotContext) -> None:
     p, cb = got
     # A suggestion labelled with a region answers for that region only.
     region = resolve(cb.region, p.loaded.engine.kb.regions) if cb.region else None
-    entry_id = await _send_entry(context, p, cb.entry, cb.qid, region)
+    entry_id = await _send_entry(context, p, cb.entry, cb.qid, cb.asker, region)
     if entry_id is not None:
         await p.svc.store.log_selection(cb.qid, entry_id)
 

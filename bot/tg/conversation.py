@@ -15,7 +15,13 @@ from telegram.ext import ApplicationHandlerStop
 from bot.core.languages import DEFAULT_LANG
 from bot.store.records import new_query_id, record_from_result
 from bot.tg.context import BotContext
-from bot.tg.keyboards import fallback_markup, lang_markup, region_markup, topics_markup
+from bot.tg.keyboards import (
+    asker_tag,
+    fallback_markup,
+    lang_markup,
+    region_markup,
+    topics_markup,
+)
 from bot.tg.markup import Block, pack, text_messages
 from bot.tg.ratelimit import Verdict
 from bot.tg.reply import (
@@ -163,7 +169,8 @@ async def ask(update: Update, context: BotContext) -> None:
     result = loaded.engine.ask(text, prefs.answer_lang(text), prefs.region)
     qid = new_query_id()
     try:
-        await send_result(context.bot, chat.id, loaded, result, qid, _reply_to(update))
+        await send_result(context.bot, chat.id, loaded, result, qid, _reply_to(update),
+                          asker=asker_tag(user.id) if user else None)
     finally:
         latency_ms = (time.perf_counter() - started) * 1000
         await svc.store.log_query(record_from_result(

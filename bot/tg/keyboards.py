@@ -7,6 +7,7 @@ garbage. Entry ids too long to fit are replaced by a short digest resolved again
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -27,14 +28,19 @@ NO_REGION = "-"
 _QID = r"[A-Za-z0-9_-]{1,16}"
 _ID = r"(?:[a-z0-9][a-z0-9_-]{0,62}|~[0-9a-f]{10})"
 _PAGE = r"\d{1,3}"
+# Who asked: a query id may carry the asker's tag (`qid.tag`); buttons from before the tag
+# existed have none.
+_TAG = r"[A-Za-z0-9_-]{8}"
+_ASKED = rf"({_QID})(?:\.({_TAG}))?"
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """👍 / 👎 under an answer."""
+    """👍 / 👎 under an answer; `asker` is the tag of who asked (only they may vote)."""
 
     qid: str
     helpful: bool
+    asker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,14 +50,16 @@ class Pick:
 
     qid: str
     entry: str
+    asker: str | None = None
     region: str | None = None
 
 
 @dataclass(frozen=True)
 class NoneOfThese:
-    """The "none of these" button under a clarify message."""
+    """The "none of these" button under a clarify message (an unhelpful vote)."""
 
     qid: str
+    asker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,9 @@ class Noop:
 Callback = Feedback | Pick | NoneOfThese | Show | Topics | TopicPage | SetRegion | SetLang | Noop
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Callback]], ...] = (
-    (re.compile(rf"f:({_QID}):([01])"), lambda m: Feedback(m[1], m[2] == "1")),
-    (re.compile(rf"p:({_QID}):({_ID})(?:@({_ID}))?"), lambda m: Pick(m[1], m[2], m[3])),
-    (re.compile(rf"n:({_QID})"), lambda m: NoneOfThese(m[1])),
+    (re.compile(rf"f:{_ASKED}:([01])"), lambda m: Feedback(m[1], m[3] == "1", m[2])),
+    (re.compile(rf"p:{_ASKED}:({_ID})(?:@({_ID}))?"), lambda m: Pick(m[1], m[3], m[2], m[4])),
+    (re.compile(rf"n:{_ASKED}"), lambda m: NoneOfThese(m[1], m[2])),
     (re.compile(rf"e:({_ID})"), lambda m: Show(m[1])),
     (re.compile(rf"t:({_PAGE})"), lambda m: Topics(int(m[1]))),
     (re.compile(rf"tp:({_ID}):({_PAGE})"), lambda m: TopicPage(m[1], int(m[2]))),
@@ -109,6 +117,19 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Callback]], ..
     (re.compile(r"lg:([a-z]{2,8})"), lambda m: SetLang(m[1])),
     (re.compile(r"x"), lambda m: Noop()),
 )
+
+
+def asker_tag(user_id: int) -> str:
+    """The tag of a user who asked, carried by the buttons that speak for their question
+    (👍/👎, suggestions, "none of these"). It travels with the message itself, so it holds
+    across FAQ reloads and restarts, and `offered` stops anyone forging another one. Group
+    members see the asker's id anyway; the digest just keeps the data short."""
+    digest = hashlib.blake2b(str(user_id).encode(), digest_size=6, person=b"yibao-asker")
+    return base64.urlsafe_b64encode(digest.digest()).decode()
+
+
+def _asked(qid: str, asker: str | None) -> str:
+    return f"{qid}.{asker}" if asker else qid
 
 
 def token(ident: str, room: int = MAX_CALLBACK_BYTES) -> str:
@@ -135,14 +156,14 @@ def resolve_entry(tok: str, kb: KnowledgeBase) -> Entry | None:
 def encode(cb: Callback) -> str:
     """Callback data for `cb`, guaranteed to fit Telegram's 64 bytes."""
     match cb:
-        case Feedback(qid, helpful):
-            data = f"f:{qid}:{int(helpful)}"
-        case Pick(qid, entry, region):
+        case Feedback(qid, helpful, asker):
+            data = f"f:{_asked(qid, asker)}:{int(helpful)}"
+        case Pick(qid, entry, asker, region):
             suffix = "@" + token(region, 20) if region else ""
-            prefix = f"p:{qid}:"
+            prefix = f"p:{_asked(qid, asker)}:"
             data = prefix + token(entry, MAX_CALLBACK_BYTES - len(prefix) - len(suffix)) + suffix
-        case NoneOfThese(qid):
-            data = f"n:{qid}"
+        case NoneOfThese(qid, asker):
+            data = f"n:{_asked(qid, asker)}"
         case Show(entry):
             data = "e:" + token(entry, MAX_CALLBACK_BYTES - 2)
         case Topics(page):
@@ -205,18 +226,20 @@ def _markup(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMar
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def feedback_row(loc: Locales, lang: str, qid: str) -> list[InlineKeyboardButton]:
-    return [button(loc.t(lang, "tg.feedback_yes"), Feedback(qid, True)),
-            button(loc.t(lang, "tg.feedback_no"), Feedback(qid, False))]
+def feedback_row(loc: Locales, lang: str, qid: str,
+                 asker: str | None = None) -> list[InlineKeyboardButton]:
+    return [button(loc.t(lang, "tg.feedback_yes"), Feedback(qid, True, asker)),
+            button(loc.t(lang, "tg.feedback_no"), Feedback(qid, False, asker))]
 
 
 def answer_markup(
-    loc: Locales, lang: str, qid: str | None, related: Sequence[tuple[str, str]]
+    loc: Locales, lang: str, qid: str | None, related: Sequence[tuple[str, str]],
+    asker: str | None = None,
 ) -> InlineKeyboardMarkup | None:
     """👍/👎 (when the answer is to a logged question), then up to 3 related entries."""
     rows: list[list[InlineKeyboardButton]] = []
     if qid is not None:
-        rows.append(feedback_row(loc, lang, qid))
+        rows.append(feedback_row(loc, lang, qid, asker))
     rows += [[button(loc.t(lang, "tg.related", question=q), Show(eid))]
              for eid, q in related[:3]]
     return _markup(rows)
@@ -238,8 +261,9 @@ Rows = list[list[InlineKeyboardButton]]
 SuggestionButton = tuple[str, str, str | None]
 
 
-def suggestion_rows(qid: str, suggestions: Sequence[SuggestionButton]) -> Rows:
-    return [[button(q, Pick(qid, eid, region))] for eid, q, region in suggestions[:3]]
+def suggestion_rows(qid: str, suggestions: Sequence[SuggestionButton],
+                    asker: str | None = None) -> Rows:
+    return [[button(q, Pick(qid, eid, asker, region))] for eid, q, region in suggestions[:3]]
 
 
 def topic_rows(topics: Sequence[tuple[str, str]]) -> Rows:
@@ -247,11 +271,12 @@ def topic_rows(topics: Sequence[tuple[str, str]]) -> Rows:
 
 
 def clarify_markup(
-    loc: Locales, lang: str, qid: str, suggestions: Sequence[SuggestionButton]
+    loc: Locales, lang: str, qid: str, suggestions: Sequence[SuggestionButton],
+    asker: str | None = None,
 ) -> InlineKeyboardMarkup | None:
     """Up to 3 suggestions, then "none of these"."""
-    rows = suggestion_rows(qid, suggestions)
-    rows.append([button(loc.t(lang, "clarify.none_of_these"), NoneOfThese(qid))])
+    rows = suggestion_rows(qid, suggestions, asker)
+    rows.append([button(loc.t(lang, "clarify.none_of_these"), NoneOfThese(qid, asker))])
     return _markup(rows)
 
 
@@ -259,9 +284,10 @@ def fallback_markup(
     qid: str | None,
     suggestions: Sequence[SuggestionButton],
     topics: Sequence[tuple[str, str]],
+    asker: str | None = None,
 ) -> InlineKeyboardMarkup | None:
     """Other regions' entries (when the place was not covered), then the topic buttons."""
-    rows = suggestion_rows(qid, suggestions) if qid is not None else []
+    rows = suggestion_rows(qid, suggestions, asker) if qid is not None else []
     return _markup(rows + topic_rows(topics))
 
 

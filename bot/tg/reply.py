@@ -65,17 +65,20 @@ def topic_pairs(kb: KnowledgeBase, lang: str, core: bool = False) -> list[tuple[
     return [(t.id, t.name(lang)) for t in (kb.core_topics if core else kb.topics)]
 
 
-def result_markup(loaded: Loaded, r: Result, qid: str | None) -> InlineKeyboardMarkup | None:
-    """The buttons under a result: feedback + related, suggestions, or topics."""
+def result_markup(loaded: Loaded, r: Result, qid: str | None,
+                  asker: str | None = None) -> InlineKeyboardMarkup | None:
+    """The buttons under a result: feedback + related, suggestions, or topics. `asker` (the
+    tag of who asked) goes on the buttons only they may press."""
     renderer, lang = loaded.renderer, r.lang
     if r.status == "answer" and r.entry_id is not None:
         related = [(e.id, e.question(lang)) for e in loaded.related(r.entry_id)]
-        return answer_markup(renderer.loc, lang, qid, related)
+        return answer_markup(renderer.loc, lang, qid, related, asker)
     suggestions = [(s.entry_id, renderer.suggestion_question(s, lang), s.region)
                    for s in r.suggestions]
     if r.status == "clarify" and qid is not None:
-        return clarify_markup(renderer.loc, lang, qid, suggestions)
-    return fallback_markup(qid, suggestions, topic_pairs(loaded.engine.kb, lang, core=True))
+        return clarify_markup(renderer.loc, lang, qid, suggestions, asker)
+    return fallback_markup(qid, suggestions, topic_pairs(loaded.engine.kb, lang, core=True),
+                           asker)
 
 
 async def send_result(
@@ -85,10 +88,12 @@ async def send_result(
     r: Result,
     qid: str | None,
     reply_to: int | None = None,
+    asker: str | None = None,
 ) -> Message | None:
-    """An engine result as HTML with its buttons (feedback keyed to `qid` when given)."""
+    """An engine result as HTML with its buttons (feedback keyed to `qid` when given, and
+    to `asker`, the tag of who asked)."""
     return await send_html(bot, chat_id, result_messages(loaded.renderer, r),
-                           result_markup(loaded, r, qid), reply_to)
+                           result_markup(loaded, r, qid, asker), reply_to)
 
 
 # --------------------------------------------------------------------------- groups

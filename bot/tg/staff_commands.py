@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -29,16 +30,26 @@ TOP_UNANSWERED = 10
 
 
 async def _allowed(update: Update, context: BotContext, command: str) -> bool:
-    """True for staff; otherwise say no, log the attempt, and return False."""
+    """True for staff in a private chat; otherwise say no, log the attempt, return False."""
     svc = context.svc
     user, chat = update.effective_user, update.effective_chat
-    if svc.is_staff(user):
+    # Reports show residents' questions: never to a group, even when staff ask there.
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    if svc.is_staff(user) and private:
         return True
-    log.warning("/%s refused: not staff (update %s)", command, update.update_id)
-    await svc.store.log_denied(user.id if user else None, command)
+    if svc.is_staff(user):
+        log.warning("/%s refused: not a private chat (update %s)", command, update.update_id)
+    else:
+        log.warning("/%s refused: not staff (update %s)", command, update.update_id)
+        await svc.store.log_denied(user.id if user else None, command)
     if chat is not None:
         lang = (await context.prefs()).lang
-        await send_html(context.bot, chat.id, text_messages(svc.locales.t(lang, "tg.not_allowed")))
+        # In a group everyone gets the same one-line hint: it tells the group nothing about
+        # who is staff.
+        key = "tg.not_allowed" if private else "tg.staff_private_only"
+        message = update.effective_message
+        await send_html(context.bot, chat.id, text_messages(svc.locales.t(lang, key)),
+                        reply_to=None if private or message is None else message.message_id)
     return False
 
 

@@ -7,6 +7,7 @@ SQLite store; tests read it back after the bot has shut down (which flushes it).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from pathlib import Path
@@ -107,7 +108,8 @@ async def test_answer_has_source_feedback_and_related_buttons(tmp_path: Path) ->
         assert balanced(r.text)
         rows = r.markup
         assert [label for label, _ in rows[0]] == ["👍 有帮助", "👎 没帮助"]
-        assert re.fullmatch(r"f:[A-Za-z0-9_-]{1,16}:1", rows[0][0][1])
+        # The query id, and the tag of who asked (only they may vote).
+        assert re.fullmatch(r"f:[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]{8}:1", rows[0][0][1])
         related = rows[1:]
         assert 1 <= len(related) <= 3 and all(d.startswith("e:") for _, d in
                                               (row[0] for row in related))
@@ -336,6 +338,69 @@ async def test_group_answers_only_commands_mentions_and_replies(tmp_path: Path) 
     texts = [t for (t,) in db(tmp_path, "SELECT text FROM queries ORDER BY id")]
     assert texts == [Q_ANSWER, Q_CLARIFY]  # the mention itself is not part of the question
     assert db(tmp_path, "SELECT DISTINCT chat_type FROM queries") == [("supergroup",)]
+
+
+async def test_only_the_asker_can_vote_in_a_group(tmp_path: Path) -> None:
+    """👍/👎, a suggestion and "none of these" speak for the asker: others get a toast."""
+    asker, other = user(511, "Asker"), user(512, "Other")
+    toast = "只有提问的人可以使用这些按钮。"
+    mention = [{"type": "mention", "offset": 0, "length": len(BOT_USERNAME) + 1}]
+
+    async def ask(text: str) -> Any:
+        [r] = await h.ask(f"@{BOT_USERNAME} {text}", asker, chat_id=GROUP, entities=mention)
+        return r
+
+    async def refused(reply: Any, label: str) -> None:
+        mark = h.api.mark()
+        calls = await h.press(reply, reply.data_of(label), other)
+        assert calls[-1].params.get("text") == toast
+        await h.api.idle(0.05)
+        assert not h.api.find(["editMessageReplyMarkup", "sendMessage"], since=mark)
+
+    async with running_bot(tmp_path, faq_poll_seconds=3600) as h:
+        a = await ask(Q_ANSWER)
+        await refused(a, "👍")
+        # A FAQ reload changes nothing: the asker travels with the message.
+        faq = tmp_path / "faq" / "cross_province.yaml"
+        faq.write_text(faq.read_text(encoding="utf-8").replace("可以通过", "现在可以通过"),
+                       encoding="utf-8")
+        assert (await asyncio.to_thread(h.svc.holder.reload)).ok
+        await refused(a, "👎")
+        calls = await h.press(a, a.data_of("👍"), asker, method="editMessageReplyMarkup")
+        assert [c.params.get("text") for c in calls
+                if c.method == "answerCallbackQuery"] == ["谢谢您的反馈！"]
+        # A clarification: others can neither pick for the asker nor reject the suggestions.
+        c = await ask(Q_CLARIFY)
+        await refused(c, "住院")
+        await refused(c, "都不是")
+        mark = h.api.mark()
+        await h.press(c, c.data_of("住院"), asker)
+        [picked] = await h.api.wait_for("sendMessage", since=mark)
+        await refused(picked, "👎")  # the answer to the pick still belongs to the asker
+        await h.press(picked, picked.data_of("👎"), asker, method="editMessageReplyMarkup")
+        # Browsing buttons stay open to everyone.
+        mark = h.api.mark()
+        await h.press(picked, picked.buttons[-1][1], other, method="sendMessage")
+    assert db(tmp_path, "SELECT entry_id, helpful FROM feedback ORDER BY id") == [
+        ("xp-filing", 1), ("xp-inpatient", 0)]
+    assert db(tmp_path, "SELECT entry_id FROM selections") == [("xp-inpatient",)]
+
+
+async def test_votes_in_a_private_chat_still_count(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as h:
+        me = user(521)
+        [r] = await h.ask(Q_ANSWER, me)
+        await h.press(r, r.data_of("👍"), me, method="editMessageReplyMarkup")
+        # A button sent before buttons carried the asker: in private the presser asked.
+        [r2] = await h.ask(Q_CLARIFY, me)
+        qid = r2.data_of("都不是").split(":")[1].split(".")[0]
+        mark = h.api.mark()
+        h.api.messages[(521, r2.result["message_id"])]["reply_markup"] = {
+            "inline_keyboard": [[{"text": "👎", "callback_data": f"f:{qid}:0"}]]}
+        h.api.press(r2, f"f:{qid}:0", me)
+        [ack] = await h.api.wait_for("answerCallbackQuery", since=mark)
+        assert ack.params["text"] == "谢谢您的反馈！"
+    assert db(tmp_path, "SELECT helpful FROM feedback ORDER BY id") == [(1,), (0,)]
 
 
 # --------------------------------------------------------------------------- other input

@@ -39,7 +39,7 @@ async def test_a_suggestion_labelled_with_a_region_answers_for_that_region_only(
     async with running_bot(tmp_path) as h:
         # The keyboard a clarification for Wuhai would carry: the entry has a Changji and a
         # Wuhai answer, the button names Wuhai.
-        pick = Pick("q1", "fd-signup", "wuhai")
+        pick = Pick("q1", "fd-signup", region="wuhai")
         assert decode(encode(pick)) == pick
         mark = h.api.mark()
         await h.app.bot.send_message(me["id"], "您想问的是下面哪个问题？", reply_markup=(

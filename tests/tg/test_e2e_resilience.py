@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sqlite3
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.testing.fake_bot_api import TOKEN, FakeBotAPI, user
+from bot.testing.fake_bot_api import TOKEN, Call, FakeBotAPI, user
 from bot.tg import conversation as tg_conversation
+from bot.tg.webhook import MAX_BODY
 from tests.tg.helpers import (
     LOCALES_DIR,
     Q_ANSWER,
@@ -22,6 +25,7 @@ from tests.tg.helpers import (
     Q_FALLBACK,
     ROOT,
     SECRET,
+    Harness,
     running_bot,
     write_faq,
 )
@@ -176,6 +180,93 @@ async def test_webhook_rejects_a_wrong_secret_and_serves_the_right_one(
     assert [t for (t,) in db(tmp_path, "SELECT text FROM queries")] == [Q_CLARIFY]
 
 
+HOOK_SECRET = "s3cret-Token_1"
+
+
+@contextlib.asynccontextmanager
+async def webhook_bot(tmp_path: Path, port: int) -> AsyncIterator[Harness]:
+    async with running_bot(tmp_path, webhook=True, webhook_url="https://bot.example.org/tg-hook",
+                           webhook_listen="127.0.0.1", webhook_port=port,
+                           webhook_secret=HOOK_SECRET) as h:
+        yield h
+
+
+async def _raw_post(port: int, headers: dict[str, str], body: bytes = b"") -> int:
+    """POST to the webhook over a raw connection: send the headers and `body` (maybe only
+    the start of what Content-Length announces), then return the status of the reply."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": "127.0.0.1",
+                                                     "Content-Type": "application/json",
+                                                     **headers}.items())
+        writer.write(f"POST /tg-hook HTTP/1.1\r\n{head}\r\n".encode() + body)
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        # The reply must come without the rest of the body: before the fix the server
+        # waited for all of it, and this timed out.
+        status_line = await asyncio.wait_for(reader.readline(), 5)
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def test_webhook_refuses_a_huge_post_with_a_wrong_secret_without_reading_it(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    async with webhook_bot(tmp_path, unused_tcp_port) as h:
+        huge = str(90 * 1024 * 1024)  # announced, never sent
+        for secret in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+            assert await _raw_post(unused_tcp_port, {"Content-Length": huge, **secret},
+                                   b"{" * 1024) == 403
+        # With the right secret, an announced body over 1 MB is refused just as early.
+        assert await _raw_post(unused_tcp_port, {
+            "Content-Length": str(MAX_BODY + 1),
+            "X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}, b"{" * 1024) == 413
+        [r] = await _ask_by_webhook(h, unused_tcp_port, Q_ANSWER)  # still serving
+        assert r.text.startswith("可以通过")
+
+
+async def test_webhook_caps_a_body_sent_without_a_length_at_1_mb(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    async with webhook_bot(tmp_path, unused_tcp_port) as h:
+        chunk = b"{" * (64 * 1024)
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk)
+                          for _ in range(MAX_BODY // len(chunk) + 1)) + b"0\r\n\r\n"
+        assert await _raw_post(unused_tcp_port, {
+            "Transfer-Encoding": "chunked",
+            "X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}, chunks) == 413
+        [r] = await _ask_by_webhook(h, unused_tcp_port, Q_ANSWER)
+        assert r.text.startswith("可以通过")
+
+
+async def test_webhook_answers_malformed_json_with_400_not_500(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    hook = f"http://127.0.0.1:{unused_tcp_port}/tg-hook"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET,
+               "Content-Type": "application/json"}
+    async with webhook_bot(tmp_path, unused_tcp_port) as h, aiohttp.ClientSession() as http:
+        for body in (b"{not json", b"", b"\xff\xfe", b"[1, 2]", b"null", b'"text"',
+                     b'{"message": {"text": "no update id"}}', b"[" * 100_000):
+            async with http.post(hook, data=body, headers=headers) as resp:
+                assert resp.status == 400, body[:20]
+        async with http.get(hook) as resp:
+            assert resp.status == 405
+        [r] = await _ask_by_webhook(h, unused_tcp_port, Q_ANSWER)
+        assert r.text.startswith("可以通过")
+    assert [t for (t,) in db(tmp_path, "SELECT text FROM queries")] == [Q_ANSWER]
+
+
+async def _ask_by_webhook(h: Harness, port: int, text: str) -> list[Call]:
+    update = h.api.text_update(text, user(63))
+    mark = h.api.mark()
+    async with aiohttp.ClientSession() as http, http.post(
+            f"http://127.0.0.1:{port}/tg-hook", json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}) as resp:
+        assert resp.status == 200
+    return await h.api.wait_for("sendMessage", since=mark, where=lambda c: c.chat_id == 63)
+
+
 # --------------------------------------------------------------------------- shutdown
 
 
@@ -220,6 +311,94 @@ async def test_sigterm_on_python_m_bot_run_exits_0_after_flushing(tmp_path: Path
         assert "query log flushed, database closed" in log
     rows = db(tmp_path, "SELECT status FROM queries ORDER BY id")
     assert rows == [("answer",), ("fallback",)]
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def _run_env(tmp_path: Path, base_url: str, token: str = TOKEN) -> dict[str, str]:
+    write_faq(tmp_path / "faq")
+    return {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": base_url,
+            "BOT_FAQ_DIR": str(tmp_path / "faq"), "BOT_LOCALES_DIR": str(LOCALES_DIR),
+            "BOT_DB_PATH": str(tmp_path / "data" / "queries.db"), "BOT_HMAC_SECRET": SECRET,
+            "PYTHONPATH": str(ROOT)}
+
+
+async def _run_until_exit(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    assert proc.returncode is not None
+    return proc.returncode, err.decode()
+
+
+async def test_failed_start_closes_every_http_client_on_a_rejected_token(
+        tmp_path: Path) -> None:
+    async with FakeBotAPI() as api:  # knows TOKEN only: any other token gets a 401
+        rc, err = await _run_until_exit(tmp_path, _run_env(tmp_path, api.base_url,
+                                                           token="987:wrong-token"))
+    assert rc == 1
+    assert "error: Telegram rejected TELEGRAM_BOT_TOKEN" in err
+    assert "Unclosed" not in err and "wrong-token" not in err
+
+
+async def test_failed_start_closes_every_http_client_when_the_api_is_unreachable(
+        tmp_path: Path, unused_tcp_port: int) -> None:
+    base_url = f"http://127.0.0.1:{unused_tcp_port}"  # nothing listens there
+    rc, err = await _run_until_exit(tmp_path, _run_env(tmp_path, base_url))
+    assert rc == 1
+    assert f"error: cannot reach the Bot API at {base_url}" in err
+    assert "Unclosed" not in err and TOKEN not in err
+
+
+# --------------------------------------------------------------------------- logging
+
+RESIDENT = user(918273645, "Zhangsan-Private")
+PHONE_QUESTION = f"我的电话是13812345678，{Q_ANSWER}"
+
+
+async def _debug_log_of_one_question(tmp_path: Path, **extra: str) -> str:
+    """Run `python -m bot run` with BOT_LOG_LEVEL=DEBUG (and `extra`), ask one question
+    with a phone number in it, stop it, and return what it logged."""
+    async with FakeBotAPI() as api:
+        env = {**_run_env(tmp_path, api.base_url), "BOT_LOG_LEVEL": "DEBUG", **extra}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            await api.wait_for("deleteWebhook", timeout=20)
+            api.send_text(PHONE_QUESTION, RESIDENT)
+            [answer] = await api.wait_for("sendMessage", timeout=10)
+            api.press(answer, answer.data_of("👍"), RESIDENT)
+            await api.wait_for("editMessageReplyMarkup", timeout=10)
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+    assert proc.returncode == 0, err.decode()
+    return err.decode()
+
+
+async def test_debug_log_level_never_logs_user_ids_names_or_unmasked_text(
+        tmp_path: Path) -> None:
+    log = await _debug_log_of_one_question(tmp_path)
+    assert "DEBUG" in log or "INFO" in log  # it did log
+    for secret in ("13812345678", str(RESIDENT["id"]), RESIDENT["first_name"], TOKEN):
+        assert secret not in log, secret
+    assert "Processing update" not in log
+
+
+async def test_wire_log_is_written_only_when_asked_for(tmp_path: Path) -> None:
+    log = await _debug_log_of_one_question(tmp_path, BOT_WIRE_LOG="1")
+    assert "BOT_WIRE_LOG is on" in log
+    assert "Processing update" in log and str(RESIDENT["id"]) in log
+    assert TOKEN not in log  # the token is redacted even from the wire log
 
 
 def test_tg_conversation_has_no_direct_bot_data_access() -> None:

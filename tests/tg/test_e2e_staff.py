@@ -6,7 +6,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from bot.testing.fake_bot_api import user
+from bot.testing.fake_bot_api import BOT_USERNAME, user
 from tests.tg.helpers import Q_ANSWER, Q_CLARIFY, Q_FALLBACK, STAFF_ID, running_bot
 
 STAFF = user(STAFF_ID, "Staff")
@@ -27,6 +27,27 @@ async def test_staff_commands_are_refused_and_logged_for_others(tmp_path: Path) 
         "stats", "unanswered", "reload"]
     # Only the HMAC of the user id is stored, never the id.
     assert "600" not in str(db(tmp_path, "SELECT user_ref FROM denied"))
+
+
+async def test_staff_reports_are_never_posted_to_a_group(tmp_path: Path) -> None:
+    group = -100777
+    hint = "工作人员命令只在与机器人的私聊中使用。"
+    async with running_bot(tmp_path) as h:
+        await h.ask(Q_FALLBACK)  # a resident's question a report would show
+        mark = h.api.mark()
+        for sender in (STAFF, user(601)):
+            for command in ("/stats", "/unanswered", "/reload", f"/stats@{BOT_USERNAME}"):
+                [r] = await h.ask(command, sender, chat_id=group)
+                assert r.text == hint, command
+                assert r.params["reply_parameters"]["message_id"]  # quotes the command
+        await h.api.idle()
+        sent = h.api.find("sendMessage", since=mark)
+        assert len(sent) == 8 and all(c.text == hint for c in sent)  # one line, nothing else
+        # In private, staff still get the report.
+        [top] = await h.ask("/unanswered", STAFF)
+        assert Q_FALLBACK in top.text
+    # Only the non-staff attempts count as refused commands.
+    assert len(db(tmp_path, "SELECT * FROM denied")) == 4
 
 
 async def test_stats_and_unanswered_for_staff(tmp_path: Path) -> None:

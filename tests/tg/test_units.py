@@ -26,6 +26,7 @@ from bot.tg.keyboards import (
     Show,
     TopicPage,
     Topics,
+    asker_tag,
     decode,
     encode,
     offered,
@@ -47,6 +48,8 @@ QID = "AbC-123_xyz09"  # what bot.store.records.new_query_id makes: url-safe, <=
     Feedback(QID, True), Feedback(QID, False), Pick(QID, "xp-filing"), NoneOfThese(QID),
     Show("ltc-what"), Topics(0), Topics(12), TopicPage("cross_province", 3),
     SetRegion("changji"), SetRegion(None), SetLang("en"), Noop(),
+    Feedback(QID, True, asker_tag(1)), Pick(QID, "xp-filing", asker_tag(2)),
+    NoneOfThese(QID, asker_tag(3)),
 ])
 def test_callback_data_round_trips_within_64_bytes(cb: object) -> None:
     data = encode(cb)  # type: ignore[arg-type]
@@ -80,6 +83,25 @@ def test_malformed_callback_data_decodes_to_none(data: object) -> None:
 def test_decode_never_raises(data: str) -> None:
     cb = decode(data)
     assert cb is None or encode(cb) == data or "~" in data
+
+
+def test_only_the_asker_can_vote_buttons_carry_who_asked_within_64_bytes() -> None:
+    tag = asker_tag(987654321)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{8}", tag)
+    assert tag == asker_tag(987654321) and tag != asker_tag(987654322)
+    long_id = "xp-" + "very-long-entry-identifier-" * 3
+    for cb in (Feedback("q" * 16, False, tag), Pick("q" * 16, long_id, tag),
+               NoneOfThese("q" * 16, tag)):
+        data = encode(cb)
+        assert len(data.encode()) <= MAX_CALLBACK_BYTES
+        got = decode(data)
+        assert got is not None and getattr(got, "asker", None) == tag
+    # Buttons sent before the asker was carried still decode, with no asker.
+    assert decode("f:abc:1") == Feedback("abc", True, None)
+    assert decode("p:abc:xp-filing") == Pick("abc", "xp-filing", None)
+    assert decode("n:abc") == NoneOfThese("abc", None)
+    for bad in ("f:abc.short:1", "f:abc.toolongtag:1", "n:abc.", "p:abc.ABCDEFGH"):
+        assert decode(bad) is None, bad
 
 
 def test_encode_refuses_what_it_could_not_decode() -> None:
@@ -168,6 +190,14 @@ def test_settings_read_the_bot_limits() -> None:
     assert (s.user_rate_limit, s.faq_poll_seconds, s.telegram_max_rate) == (5, 0.5, 0.0)
     with pytest.raises(SettingsError, match="BOT_FAQ_POLL_SECONDS"):
         Settings.from_env({"BOT_FAQ_POLL_SECONDS": "soon"})
+
+
+def test_wire_log_is_off_unless_bot_wire_log_asks_for_it() -> None:
+    assert Settings.from_env({"BOT_LOG_LEVEL": "debug"}).wire_log is False
+    assert Settings.from_env({"BOT_WIRE_LOG": "1"}).wire_log is True
+    assert Settings.from_env({"BOT_WIRE_LOG": "0"}).wire_log is False
+    with pytest.raises(SettingsError, match="BOT_WIRE_LOG"):
+        Settings.from_env({"BOT_WIRE_LOG": "maybe"})
 
 
 # --------------------------------------------------------------------------- reload
@@ -274,6 +304,73 @@ async def test_per_chat_processor_keeps_order_within_a_chat_only() -> None:
     assert proc._chats == {}  # no memory kept for idle chats
 
 
+def _chat_update(chat_id: int, uid: int) -> Update:
+    chat = Chat(chat_id, "private")
+    return Update(uid, message=Message(uid, None, chat, text="x"))  # type: ignore[arg-type]
+
+
+async def test_a_burst_from_one_chat_never_stalls_other_chats() -> None:
+    """More queued updates from one chat than slots: another chat is served meanwhile."""
+    proc = PerChatUpdateProcessor(2)
+    log: list[str] = []
+    release = asyncio.Event()
+    other_served = asyncio.Event()
+    active = peak = 0
+
+    async def work(name: str) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        try:
+            if name == "a1":
+                await release.wait()  # chat 1's first update is slow (a Telegram round trip)
+            log.append(name)
+            if name == "b1":
+                other_served.set()
+        finally:
+            active -= 1
+
+    async with proc:
+        # PTB calls process_update (its semaphore, then do_process_update) once per update.
+        tasks = [asyncio.create_task(proc.process_update(_chat_update(1, i), work(f"a{i}")))
+                 for i in (1, 2, 3, 4)]
+        tasks.append(asyncio.create_task(proc.process_update(_chat_update(2, 5), work("b1"))))
+        # Before the fix chat 1's waiting updates held both slots and this never happened.
+        await asyncio.wait_for(other_served.wait(), 5)
+        assert log == ["b1"]  # served while chat 1's first update is still in flight
+        release.set()
+        await asyncio.gather(*tasks)
+    assert log == ["b1", "a1", "a2", "a3", "a4"]  # chat 1 still strictly in order
+    assert peak <= 2  # the slots still bound the concurrency
+    assert proc._chats == {}
+
+
+async def test_slots_bound_concurrency_across_chats() -> None:
+    proc = PerChatUpdateProcessor(2)
+    active = peak = 0
+    started = [asyncio.Event() for _ in range(4)]
+    release = asyncio.Event()
+
+    async def work(i: int) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        started[i].set()
+        await release.wait()
+        active -= 1
+
+    async with proc:
+        tasks = [asyncio.create_task(proc.process_update(_chat_update(10 + i, i), work(i)))
+                 for i in range(4)]
+        await asyncio.wait_for(asyncio.gather(started[0].wait(), started[1].wait()), 5)
+        for _ in range(20):  # let the loop run the others as far as they can get
+            await asyncio.sleep(0)
+        assert not started[2].is_set() and not started[3].is_set()
+        release.set()
+        await asyncio.gather(*tasks)
+    assert peak == 2
+
+
 def test_resolve_entry_against_the_kb(holder: EngineHolder) -> None:
     kb = holder.current.engine.kb
     assert resolve_entry("xp-filing", kb) is kb.entry("xp-filing")
@@ -300,3 +397,14 @@ def test_every_real_faq_entry_renders_for_telegram() -> None:
                     assert isinstance(b.callback_data, str)
                     assert len(b.callback_data.encode()) <= MAX_CALLBACK_BYTES
                     assert decode(b.callback_data) is not None, b.callback_data
+
+
+def test_a_picked_suggestion_keeps_its_region_within_64_bytes() -> None:
+    long_id = "xp-" + "very-long-entry-identifier-" * 3
+    pick = Pick("q" * 16, long_id, asker_tag(1), "xinjiang")
+    data = encode(pick)
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    got = decode(data)
+    assert isinstance(got, Pick) and got.region == "xinjiang" and got.asker == pick.asker
+    assert decode(encode(Pick("abc", "xp-filing", None, "wuhai"))) == Pick(
+        "abc", "xp-filing", None, "wuhai")
