@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.staff.clusters import UnansweredReport
+from bot.staff.escape import json_safe, visible
 from bot.staff.periods import period_json
 from bot.staff.reports import FeedbackItem, StatsReport, TopReport
 from bot.store.records import Period
@@ -22,8 +23,9 @@ def width(text: str) -> int:
 
 
 def clip(text: str, cols: int) -> str:
-    """`text` on one line, cut to at most `cols` columns (with …)."""
-    text = " ".join(str(text).split())
+    """`text` on one line, control characters visibly escaped, cut to at most `cols`
+    columns (with …)."""
+    text = " ".join(visible(str(text)).split())
     if width(text) <= cols:
         return text
     out, used = [], 0
@@ -150,4 +152,4 @@ def as_json(value: Any) -> str:
             return [conv(x) for x in v]
         return v
 
-    return json.dumps(conv(value), ensure_ascii=False, indent=2)
+    return json_safe(json.dumps(conv(value), ensure_ascii=False, indent=2))
