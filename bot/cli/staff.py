@@ -132,13 +132,15 @@ class _NoLog(Exception):
 
 
 @contextlib.asynccontextmanager
-async def _opened(args: argparse.Namespace) -> AsyncIterator[QueryStore]:
-    """The log for reading (no secret: reports never need one); _NoLog if there is none."""
+async def _opened(args: argparse.Namespace, *,
+                  read_only: bool = True) -> AsyncIterator[QueryStore]:
+    """The log (no secret: reports never need one); _NoLog if there is none. Reports open
+    it read-only: they work on a read-only copy and never change the file."""
     path = _db_path(args)
     if not path.exists():
         _say(args, "no_db", path=path)
         raise _NoLog
-    async with await QueryStore.open(path, None, writer=False) as store:
+    async with await QueryStore.open(path, None, writer=False, read_only=read_only) as store:
         yield store
 
 
@@ -304,7 +306,7 @@ async def _purge(args: argparse.Namespace) -> int:
     age = parse_age(args.older_than) if args.older_than else dt.timedelta(
         days=settings.retention_days)
     cutoff = dt.datetime.now(dt.UTC) - age
-    async with _opened(args) as store:
+    async with _opened(args, read_only=args.dry_run) as store:
         if args.dry_run:
             counts = {"queries": await store.count_older(cutoff)}
         else:
