@@ -127,6 +127,11 @@ def _faq_dir(args: argparse.Namespace) -> Path:
     return _settings(args).faq_dir
 
 
+def _reason(exc: OSError) -> str:
+    """An OSError in a few words: "Permission denied", "No such file or directory"."""
+    return exc.strerror or str(exc)
+
+
 class _NoLog(Exception):
     """There is no query log to read (already told the user)."""
 
@@ -229,7 +234,12 @@ async def _export(args: argparse.Namespace) -> int:
     period = _period(args)
     async with _opened(args) as store:
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            try:
+                out = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as exc:  # no such folder, not writable, a directory
+                _say(args, "cannot_write", path=args.output, error=_reason(exc))
+                return 1
+            with out:
                 n = await export.export(store, period, args.format, out)
             _say(args, "exported", count=n, path=args.output)
         else:
@@ -278,6 +288,9 @@ async def _suggest(args: argparse.Namespace) -> int:
         _say(args, "refused", reason=str(exc))
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a read-only faq/ (the Docker image mounts it read-only)
+        _say(args, "faq_not_writable", dir=faq_dir, error=_reason(exc))
         return 1
     count = sum(len(v) for v in result.added.values())
     if count == 0:
