@@ -115,6 +115,16 @@ def _say(args: argparse.Namespace, key: str, stream: TextIO | None = None, **val
           file=stream or sys.stderr)
 
 
+def _tr(args: argparse.Namespace) -> tables.Translate:
+    """The report strings (staff.report.*) in the language asked for."""
+    loc, lang = _locales(args), getattr(args, "lang", DEFAULT_LANG)
+
+    def tr(key: str, /, **values: object) -> str:
+        return loc.t(lang, f"staff.report.{key}", **values)
+
+    return tr
+
+
 def _db_path(args: argparse.Namespace) -> Path:
     return Path(args.db) if getattr(args, "db", None) else _settings(args).db_path
 
@@ -193,7 +203,7 @@ async def _unanswered(args: argparse.Namespace) -> int:
         report = await clusters.unanswered(store, period, limit=args.limit,
                                          similarity=args.similarity, normalizer=norm)
     print(tables.as_json(report) if args.json else
-          tables.render_unanswered(report, examples=args.examples))
+          tables.render_unanswered(report, examples=args.examples, tr=_tr(args)))
     return 0
 
 
@@ -206,7 +216,7 @@ async def _feedback(args: argparse.Namespace) -> int:
     if args.json:
         print(tables.as_json({"period": period, "entries": items}))
     else:
-        print(tables.render_feedback(items, period))
+        print(tables.render_feedback(items, period, tr=_tr(args)))
     return 0
 
 
@@ -216,7 +226,7 @@ async def _top(args: argparse.Namespace) -> int:
     kb = _kb(args, quiet=args.json)
     async with _opened(args) as store:
         report = await reports.top(store, period, limit=args.limit, kb=kb, lang=args.lang)
-    print(tables.as_json(report) if args.json else tables.render_top(report))
+    print(tables.as_json(report) if args.json else tables.render_top(report, tr=_tr(args)))
     return 0
 
 
@@ -225,7 +235,7 @@ async def _stats(args: argparse.Namespace) -> int:
     period = _period(args)
     async with _opened(args) as store:
         report = await reports.stats(store, period)
-    print(tables.as_json(report) if args.json else tables.render_stats(report))
+    print(tables.as_json(report) if args.json else tables.render_stats(report, tr=_tr(args)))
     return 0
 
 
