@@ -115,6 +115,16 @@ def _say(args: argparse.Namespace, key: str, stream: TextIO | None = None, **val
           file=stream or sys.stderr)
 
 
+def _tr(args: argparse.Namespace) -> tables.Translate:
+    """The report strings (staff.report.*) in the language asked for."""
+    loc, lang = _locales(args), getattr(args, "lang", DEFAULT_LANG)
+
+    def tr(key: str, /, **values: object) -> str:
+        return loc.t(lang, f"staff.report.{key}", **values)
+
+    return tr
+
+
 def _db_path(args: argparse.Namespace) -> Path:
     return Path(args.db) if getattr(args, "db", None) else _settings(args).db_path
 
@@ -127,18 +137,25 @@ def _faq_dir(args: argparse.Namespace) -> Path:
     return _settings(args).faq_dir
 
 
+def _reason(exc: OSError) -> str:
+    """An OSError in a few words: "Permission denied", "No such file or directory"."""
+    return exc.strerror or str(exc)
+
+
 class _NoLog(Exception):
     """There is no query log to read (already told the user)."""
 
 
 @contextlib.asynccontextmanager
-async def _opened(args: argparse.Namespace) -> AsyncIterator[QueryStore]:
-    """The log for reading (no secret: reports never need one); _NoLog if there is none."""
+async def _opened(args: argparse.Namespace, *,
+                  read_only: bool = True) -> AsyncIterator[QueryStore]:
+    """The log (no secret: reports never need one); _NoLog if there is none. Reports open
+    it read-only: they work on a read-only copy and never change the file."""
     path = _db_path(args)
     if not path.exists():
         _say(args, "no_db", path=path)
         raise _NoLog
-    async with await QueryStore.open(path, None, writer=False) as store:
+    async with await QueryStore.open(path, None, writer=False, read_only=read_only) as store:
         yield store
 
 
@@ -186,7 +203,7 @@ async def _unanswered(args: argparse.Namespace) -> int:
         report = await clusters.unanswered(store, period, limit=args.limit,
                                          similarity=args.similarity, normalizer=norm)
     print(tables.as_json(report) if args.json else
-          tables.render_unanswered(report, examples=args.examples))
+          tables.render_unanswered(report, examples=args.examples, tr=_tr(args)))
     return 0
 
 
@@ -199,7 +216,7 @@ async def _feedback(args: argparse.Namespace) -> int:
     if args.json:
         print(tables.as_json({"period": period, "entries": items}))
     else:
-        print(tables.render_feedback(items, period))
+        print(tables.render_feedback(items, period, tr=_tr(args)))
     return 0
 
 
@@ -209,7 +226,7 @@ async def _top(args: argparse.Namespace) -> int:
     kb = _kb(args, quiet=args.json)
     async with _opened(args) as store:
         report = await reports.top(store, period, limit=args.limit, kb=kb, lang=args.lang)
-    print(tables.as_json(report) if args.json else tables.render_top(report))
+    print(tables.as_json(report) if args.json else tables.render_top(report, tr=_tr(args)))
     return 0
 
 
@@ -218,7 +235,7 @@ async def _stats(args: argparse.Namespace) -> int:
     period = _period(args)
     async with _opened(args) as store:
         report = await reports.stats(store, period)
-    print(tables.as_json(report) if args.json else tables.render_stats(report))
+    print(tables.as_json(report) if args.json else tables.render_stats(report, tr=_tr(args)))
     return 0
 
 
@@ -227,7 +244,12 @@ async def _export(args: argparse.Namespace) -> int:
     period = _period(args)
     async with _opened(args) as store:
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            try:
+                out = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as exc:  # no such folder, not writable, a directory
+                _say(args, "cannot_write", path=args.output, error=_reason(exc))
+                return 1
+            with out:
                 n = await export.export(store, period, args.format, out)
             _say(args, "exported", count=n, path=args.output)
         else:
@@ -277,6 +299,9 @@ async def _suggest(args: argparse.Namespace) -> int:
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a read-only faq/ (the Docker image mounts it read-only)
+        _say(args, "faq_not_writable", dir=faq_dir, error=_reason(exc))
+        return 1
     count = sum(len(v) for v in result.added.values())
     if count == 0:
         _say(args, "nothing_to_add", entry=args.entry)
@@ -304,7 +329,7 @@ async def _purge(args: argparse.Namespace) -> int:
     age = parse_age(args.older_than) if args.older_than else dt.timedelta(
         days=settings.retention_days)
     cutoff = dt.datetime.now(dt.UTC) - age
-    async with _opened(args) as store:
+    async with _opened(args, read_only=args.dry_run) as store:
         if args.dry_run:
             counts = {"queries": await store.count_older(cutoff)}
         else:

@@ -6,6 +6,7 @@ import csv
 import json
 from typing import IO
 
+from bot.staff.escape import json_safe, visible
 from bot.store.querystore import QueryStore
 from bot.store.records import Period
 from bot.store.reports import EXPORT_COLUMNS
@@ -19,7 +20,9 @@ async def export(store: QueryStore, period: Period, fmt: str, out: IO[str]) -> i
     newline=""); return the row count.
 
     CSV is for Excel: it starts with a BOM (without one Excel reads UTF-8 Chinese as
-    mojibake), rows end in CRLF, and cells that Excel would run as formulas are defused.
+    mojibake), rows end in CRLF, cells that Excel would run as formulas are defused, and
+    control and bidi characters in residents' text are visibly escaped. JSON lines escape
+    them as \\uXXXX (the same value, inert in a terminal).
     """
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown export format {fmt!r}")
@@ -39,12 +42,12 @@ async def export(store: QueryStore, period: Period, fmt: str, out: IO[str]) -> i
             if writer is not None:
                 values[i_sugg] = " ".join(values[i_sugg])
                 for i in free_text:
-                    v = values[i]
+                    v = values[i] = visible(values[i]) if values[i] else values[i]
                     if v and v[0] in _FORMULA_START:
                         values[i] = "'" + v
                 writer.writerow(values)
             else:
-                out.write(json.dumps(dict(zip(EXPORT_COLUMNS, values, strict=True)),
-                                     ensure_ascii=False) + "\n")
+                out.write(json_safe(json.dumps(dict(zip(EXPORT_COLUMNS, values, strict=True)),
+                                               ensure_ascii=False)) + "\n")
         n += len(rows)
     return n

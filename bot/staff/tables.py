@@ -1,5 +1,6 @@
 """Reports for people and programs: terminal tables padded by display width (CJK takes
-two columns), one `render_*` per report, and `as_json` for any report."""
+two columns), one `render_*` per report (its words from locales/, through `tr`), and
+`as_json` for any report."""
 
 from __future__ import annotations
 
@@ -7,12 +8,20 @@ import dataclasses
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from bot.staff.clusters import UnansweredReport
+from bot.staff.escape import json_safe, visible
 from bot.staff.periods import period_json
 from bot.staff.reports import FeedbackItem, StatsReport, TopReport
 from bot.store.records import Period
+
+
+class Translate(Protocol):
+    """A staff report string by key (under `staff.report.` in locales/), values filled in:
+    every heading, title and footer of the terminal reports comes from locales/."""
+
+    def __call__(self, key: str, /, **values: object) -> str: ...
 
 
 def width(text: str) -> int:
@@ -22,8 +31,9 @@ def width(text: str) -> int:
 
 
 def clip(text: str, cols: int) -> str:
-    """`text` on one line, cut to at most `cols` columns (with …)."""
-    text = " ".join(str(text).split())
+    """`text` on one line, control characters visibly escaped, cut to at most `cols`
+    columns (with …)."""
+    text = " ".join(visible(str(text)).split())
     if width(text) <= cols:
         return text
     out, used = [], 0
@@ -68,64 +78,70 @@ def _day(ts: str) -> str:
     return ts[:16].replace("T", " ")
 
 
-def _span(p: Period) -> str:
-    a = p.since.strftime("%Y-%m-%d %H:%M") if p.since else "…"
-    b = p.until.strftime("%Y-%m-%d %H:%M") if p.until else "now"
-    return f"{a} – {b} UTC"
+def _span(p: Period, tr: Translate) -> str:
+    a = p.since.strftime("%Y-%m-%d %H:%M") if p.since else tr("open_start")
+    b = p.until.strftime("%Y-%m-%d %H:%M") if p.until else tr("now")
+    return tr("span", since=a, until=b)
 
 
-def render_unanswered(r: UnansweredReport, examples: int = 3) -> str:
-    head = (f"Unanswered questions, {_span(r.period)}: {r.total:,} questions, "
-            f"{r.distinct:,} distinct texts, {len(r.groups)} groups shown")
+def _cols(tr: Translate, *keys: str) -> tuple[str, ...]:
+    return tuple(tr(f"col.{k}") for k in keys)
+
+
+def render_unanswered(r: UnansweredReport, examples: int = 3, *, tr: Translate) -> str:
+    head = tr("unanswered_title", span=_span(r.period, tr), total=f"{r.total:,}",
+              distinct=f"{r.distinct:,}", groups=len(r.groups))
     if r.considered < r.distinct:
-        head += f" (grouped the {r.considered:,} most frequent texts)"
+        head += tr("unanswered_considered", considered=f"{r.considered:,}")
     rows = [(i, g.key, g.count, _day(g.first_seen), _day(g.last_seen),
              " | ".join(g.examples[:examples]), ", ".join(g.offered[:2]))
             for i, g in enumerate(r.groups, 1)]
     return head + "\n\n" + table(
-        ("#", "group", "count", "first seen", "last seen", "examples", "engine offered"),
+        _cols(tr, "rank", "group", "count", "first_seen", "last_seen", "examples", "offered"),
         rows, numeric=(0, 2), max_cols=70)
 
 
-def render_feedback(items: Sequence[FeedbackItem], period: Period) -> str:
-    head = f"Answers voted unhelpful, {_span(period)}"
+def render_feedback(items: Sequence[FeedbackItem], period: Period, *, tr: Translate) -> str:
     if not items:
-        return head + ": none."
+        return tr("feedback_none", span=_span(period, tr))
     rows = [(f.entry_id, f.unhelpful, f.helpful, f"{100 * f.unhelpful_share:.0f}%",
              _day(f.last_vote), f.question) for f in items]
-    out = [head, "", table(("entry", "👎", "👍", "👎 share", "last vote", "FAQ question"),
-                           rows, numeric=(1, 2, 3))]
+    out = [tr("feedback_title", span=_span(period, tr)), "",
+           table(_cols(tr, "entry", "unhelpful", "helpful", "unhelpful_share", "last_vote",
+                       "faq_question"), rows, numeric=(1, 2, 3))]
     for f in items:
         out.append("")
-        out.append(f"{f.entry_id}: questions before a 👎")
+        out.append(tr("feedback_questions", entry=f.entry_id))
         out.extend(f"  {n:>5,}×  {clip(text, 90)}" for text, n in f.questions)
     return "\n".join(out)
 
 
-def render_top(r: TopReport) -> str:
-    entries = table(("entry", "topic", "answered", "picked", "total", "FAQ question"),
+def render_top(r: TopReport, *, tr: Translate) -> str:
+    entries = table(_cols(tr, "entry", "topic", "answered", "picked", "total", "faq_question"),
                     [(e.entry_id, e.topic, e.answered, e.picked, e.total, e.question)
                      for e in r.entries], numeric=(2, 3, 4))
     total = sum(n for _, _, n in r.topics) or 1
-    topics = table(("topic", "name", "asked", "share"),
+    topics = table(_cols(tr, "topic", "name", "asked", "share"),
                    [(t, name, n, f"{100 * n / total:.1f}%") for t, name, n in r.topics],
                    numeric=(2, 3))
-    return (f"Most asked entries, {_span(r.period)}\n\n{entries}\n\n"
-            f"Topics\n\n{topics}")
+    return (f"{tr('top_title', span=_span(r.period, tr))}\n\n{entries}\n\n"
+            f"{tr('topics_title')}\n\n{topics}")
 
 
-def render_stats(r: StatsReport) -> str:
+def render_stats(r: StatsReport, *, tr: Translate) -> str:
     def share(c: dict[str, int], title: str) -> str:
-        return table((title, "count", "share"),
+        return table(_cols(tr, title, "count", "share"),
                      [(k, n, f"{100 * n / r.total:.1f}%" if r.total else "-")
                       for k, n in c.items()], numeric=(1, 2))
 
     e = r.events
-    head = (f"Questions, {_span(r.period)}: {r.total:,}; average answer time "
-            f"{r.avg_latency_ms:.1f} ms\nVotes: 👍 {e.get('helpful', 0):,}  "
-            f"👎 {e.get('unhelpful', 0):,}; suggestions picked: {e.get('selections', 0):,}; "
-            f"refused staff commands: {e.get('denied', 0):,}")
-    days = table(("day (UTC)", "total", "answer", "clarify", "fallback"),
+    head = "\n".join([
+        tr("stats_title", span=_span(r.period, tr), total=f"{r.total:,}",
+           latency=f"{r.avg_latency_ms:.1f}"),
+        tr("stats_events", **{k: f"{e.get(k, 0):,}" for k in
+                              ("helpful", "unhelpful", "selections", "denied")}),
+    ])
+    days = table(_cols(tr, "day", "total", "answer", "clarify", "fallback"),
                  [(d.day, d.total, d.answer, d.clarify, d.fallback) for d in r.by_day],
                  numeric=(1, 2, 3, 4))
     return "\n\n".join([head, days, share(r.by_status, "status"), share(r.by_topic, "topic"),
@@ -150,4 +166,4 @@ def as_json(value: Any) -> str:
             return [conv(x) for x in v]
         return v
 
-    return json.dumps(conv(value), ensure_ascii=False, indent=2)
+    return json_safe(json.dumps(conv(value), ensure_ascii=False, indent=2))

@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.store.base import StoreBase, is_busy, is_medium_error
 from bot.store.connection import StoreError
-from bot.store.privacy import private_text
+from bot.store.privacy import private_normalized, private_text
 from bot.store.records import QueryRecord, ts_text
 
 # Retries of a batch when another process holds the write lock longer than busy_timeout.
@@ -80,7 +80,8 @@ class BatchMixin(StoreBase):
         """
         return (
             rec.query_id, ts_text(rec.ts), rec.channel, rec.chat_type, self._user_ref(rec.user_id),
-            rec.lang, rec.region, private_text(rec.text), private_text(rec.normalized),
+            rec.lang, rec.region, private_text(rec.text),
+            private_normalized(rec.normalized, rec.text),
             rec.status, rec.reason, rec.entry_id, rec.topic, float(rec.score),
             _json_ids(rec.suggestions), round(float(rec.latency_ms), 3),
         )

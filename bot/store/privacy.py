@@ -17,69 +17,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bot.core.normalize import MAX_MATCH_CHARS
+
+# Masking lives in bot.store.masking; the rest of the program imports it from here.
+from bot.store.masking import MASK_CARD as MASK_CARD
+from bot.store.masking import MASK_ID as MASK_ID
+from bot.store.masking import MASK_PHONE as MASK_PHONE
+from bot.store.masking import MASKS as MASKS
+from bot.store.masking import mask as mask
+from bot.store.masking import straddles
+
 log = logging.getLogger(__name__)
 
 # Stored question text is cut to this many characters (Telegram allows 4096). The matcher
 # reads only the first 512, so staff lose nothing they could act on.
 MAX_TEXT_CHARS = 1000
 TRUNCATION_MARK = "…"
-# Markers that replace personal numbers; ASCII so they survive normalization unchanged.
-MASK_ID = "[ID]"
-MASK_PHONE = "[PHONE]"
-MASK_CARD = "[CARD]"
-MASKS = (MASK_ID, MASK_PHONE, MASK_CARD)
 # Length of the stored user reference (hex of HMAC-SHA256): 128 bits, collisions negligible.
 USER_REF_HEX = 32
 MIN_SECRET_CHARS = 16
 SECRET_FILE_SUFFIX = ".hmac-secret"
-
-# A digit run as people type card and phone numbers: groups of 3+ digits joined by single
-# spaces or dashes (138 1234 5678, 6222-0212-3456-7890), an optional +86 in front and an
-# optional X at the end (ID cards). \d also matches full-width digits (１３８…).
-_SEP = r"[ \-\u3000\uff0d]"
-_NUMBER_RUN = re.compile(
-    rf"(?<!\d)(?:\+?86{_SEP}?)?\d{{3,}}(?:{_SEP}\d{{3,}})*(?:{_SEP}?[XxＸｘ])?(?!\d)"
-)
-_NON_DIGIT = re.compile(r"\D")
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_YEARS = re.compile(rf"(?:19|20)\d\d(?:{_SEP}(?:19|20)\d\d)+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# 18-character resident ID: 6-digit area code, birth date YYYYMMDD (19xx/20xx), 3-digit
-# sequence, check character. Matched on the digits only, separators removed.
-_ID18 = re.compile(r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]")
-_MOBILE = re.compile(r"(?:86)?1[3-9]\d{9}")
-# Runs of at least this many digits look like bank cards (13-19) or other account numbers.
-MIN_CARD_DIGITS = 12
-
-
-def _classify(run: str) -> str | None:
-    """The mask for one digit run, or None to keep it (years, amounts, short numbers)."""
-    if len(run) < 11 or _YEARS.fullmatch(run):  # too short for any of them; a list of years
-        return None
-    has_x = run[-1] in "XxＸｘ"
-    # Digits only, full-width folded to ASCII.
-    plain = _NON_DIGIT.sub("", run)
-    if not plain.isascii():
-        plain = plain.translate(_FULLWIDTH_DIGITS)
-    if _ID18.fullmatch(plain + "X" if has_x else plain):
-        return MASK_ID
-    if _MOBILE.fullmatch(plain):
-        return MASK_PHONE
-    if has_x and len(plain) == 17:  # an ID number with an impossible birth date
-        return MASK_ID
-    if len(plain) >= MIN_CARD_DIGITS:
-        return MASK_CARD
-    return None
-
-
-def mask(text: str) -> str:
-    """`text` with ID-card, mobile and card-like numbers replaced by [ID] / [PHONE] / [CARD]."""
-
-    def repl(m: re.Match[str]) -> str:
-        return _classify(m.group(0)) or m.group(0)
-
-    return _NUMBER_RUN.sub(repl, text)
-
 
 def clean(text: str) -> str:
     """`text` made storable: lone surrogates (unencodable in UTF-8) become U+FFFD."""
@@ -103,6 +61,25 @@ def private_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     """What the log stores of a user's text: masked first (so no number is cut in half
     and escapes), then truncated, and made valid UTF-8."""
     return truncate(mask(clean(text)), limit)
+
+
+# The end of a cut normalized text: digits and the spaces normalization left between them.
+_TRAILING_DIGITS = re.compile(r"\d[\d ]*$")
+
+
+def private_normalized(normalized: str, text: str) -> str:
+    """What the log stores of the engine's normalized form of `text`.
+
+    The engine normalizes only the first MAX_MATCH_CHARS characters, so a number typed
+    across that point reaches us cut: its first digits alone are no personal number any
+    more. Whether one was cut is decided on the whole raw text; its stub is then masked.
+    """
+    out = private_text(normalized)
+    if len(text) > MAX_MATCH_CHARS:
+        cut = straddles(clean(text), MAX_MATCH_CHARS)
+        if cut is not None:
+            out = _TRAILING_DIGITS.sub(cut, out)
+    return out
 
 
 def user_ref(secret: str, user_id: int | str) -> str:

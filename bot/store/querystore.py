@@ -22,7 +22,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-from bot.store.connection import ConnectionMixin, connect
+from bot.store.connection import ConnectionMixin, ReadOnlyOpenError, connect
 from bot.store.prefs import PrefsMixin
 from bot.store.purge import PurgeMixin
 from bot.store.reports import ReportsMixin
@@ -50,26 +50,36 @@ class QueryStore(ConnectionMixin, WriterMixin, PrefsMixin, ReportsMixin, PurgeMi
         batch_size: int = DEFAULT_BATCH_SIZE,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         writer: bool = True,
+        read_only: bool = False,
     ) -> QueryStore:
         """Open (creating and migrating as needed) the log at `path`.
 
         `secret` is the HMAC secret (see bot.store.privacy.resolve_secret); None opens the log for
         reports and purging (records are then stored without a user reference).
         `writer=False` is for reports and purge: no writer task and no write at open, so a
-        read-only copy of the log can be reported on. Raises StoreError when the file
-        cannot be used.
+        read-only copy of the log can be reported on. `read_only` (reports) opens the file
+        with `mode=ro`: nothing is created, migrated or changed (implies writer=False).
+        Raises StoreError when the file cannot be used.
         """
         if max_queue < 1 or batch_size < 1 or flush_interval <= 0:
             raise ValueError("max_queue, batch_size and flush_interval must be positive")
         path = Path(path)
-        db = await connect(path)
-        store = cls(db, path, secret, max_queue=max_queue, batch_size=batch_size,
-                    flush_interval=flush_interval)
-        try:
-            await store._prepare(probe=writer)
-        except BaseException:
-            await db.close()
-            raise
+        writer = writer and not read_only
+        for immutable in (False, True) if read_only else (False,):
+            db = await connect(path, read_only=read_only, immutable=immutable)
+            store = cls(db, path, secret, max_queue=max_queue, batch_size=batch_size,
+                        flush_interval=flush_interval)
+            try:
+                await store._prepare(probe=writer, read_only=read_only)
+            except ReadOnlyOpenError:
+                await db.close()
+                if immutable:
+                    raise
+                continue
+            except BaseException:
+                await db.close()
+                raise
+            break
         if writer:
             store._start_writer()
         return store

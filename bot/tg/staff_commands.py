@@ -18,6 +18,7 @@ from telegram.ext import Application
 from bot.core.i18n import Locales
 from bot.core.reload import ReloadResult
 from bot.staff import clusters, reports
+from bot.staff.escape import visible
 from bot.store.records import Period
 from bot.tg.context import BotContext, services_of
 from bot.tg.markup import Block, pack, text_messages
@@ -146,7 +147,7 @@ async def unanswered(update: Update, context: BotContext) -> None:
         messages = pack([
             Block(loc.t(lang, "tg.unanswered_title", days=REPORT_DAYS), "b"),
             Block("\n".join(
-                loc.t(lang, "tg.unanswered_line", count=g.count, example=g.examples[0],
+                loc.t(lang, "tg.unanswered_line", count=g.count, example=visible(g.examples[0]),
                       group=g.key)
                 + (loc.t(lang, "tg.unanswered_more", n=len(g.questions) - 1)
                    if len(g.questions) > 1 else "")

@@ -266,7 +266,32 @@ def test_review_commands_print_tables(seeded: Path, capsys: pytest.CaptureFixtur
         assert run_cli(["review", report, "--since", "30d"], seeded) == 0, report
         assert capsys.readouterr().out.strip(), report
     assert run_cli(["review", "stats", "--until", "40d", "--all"], seeded) == 0
-    assert "Questions" in capsys.readouterr().out
+    assert "提问" in capsys.readouterr().out
+
+
+# Words of the English reports' titles and headings; none may show in the Chinese ones.
+ENGLISH_HEADINGS = ("Unanswered questions", "first seen", "engine offered", "examples",
+                    "Answers voted", "FAQ question", "last vote", "Most asked", "Topics",
+                    "answered", "picked", "Questions,", "Votes:", "day (UTC)", "count",
+                    "share", "language", "region", "now UTC")
+CHINESE_HEADINGS = ("没答好的问题", "首次", "例句", "被标为没帮助", "问得最多", "主题", "次数",
+                    "占比", "语言", "日期（UTC）", "现在")
+
+
+def test_staff_report_headings_follow_the_lang_option(
+        seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outs = {}
+    for lang in ("zh", "en"):
+        outs[lang] = ""
+        for report in ("unanswered", "feedback", "top", "stats"):
+            assert run_cli(["review", report, "--lang", lang], seeded) == 0
+            outs[lang] += capsys.readouterr().out
+    for word in ENGLISH_HEADINGS:
+        assert word not in outs["zh"], word
+        assert word in outs["en"], word
+    for word in CHINESE_HEADINGS:
+        assert word in outs["zh"], word
+        assert word not in outs["en"], word
 
 
 def test_review_json(seeded: Path, capsys: pytest.CaptureFixture[str]) -> None:

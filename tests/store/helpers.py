@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from pathlib import Path
 
+from bot.store.masking import view
 from bot.store.records import QueryRecord, new_query_id
 
 SECRET = "test-secret-0123456789abcdef"
@@ -37,3 +39,9 @@ def rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[ob
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+def digits_view(text: str) -> str:
+    """`text` as the masking sees it (NFKC, ASCII digits) with the separators between
+    digits removed: a personal number that survived shows up here as a plain digit run."""
+    return re.sub(r"(?<=\d)(?:[^\w]|_)+(?=\d)", "", view(text))

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.normalize import MAX_MATCH_CHARS, Normalizer
 from bot.store.privacy import (
     MASK_CARD,
     MASK_ID,
@@ -19,11 +20,13 @@ from bot.store.privacy import (
     MAX_TEXT_CHARS,
     SecretError,
     mask,
+    private_normalized,
     private_text,
     resolve_secret,
     secret_path,
     user_ref,
 )
+from tests.store.helpers import digits_view as _digits_view
 
 ID_NUMBER = "650102199001011234"
 
@@ -51,10 +54,67 @@ def test_personal_numbers_are_masked(text: str, expected: str) -> None:
     assert mask(text) == expected
 
 
+PHONE_SHAPES = [
+    "138.1234.5678", "138  1234  5678", "138/1234/5678", "138_1234_5678", "138—1234—5678",
+    "(138)1234-5678", "（138）1234－5678", "138 12 34 56 78", "138·1234·5678",
+    "138\u200b1234\u200b5678", "138 - 1234 - 5678", "138\t1234\n5678",
+    "\U0001d7cf\U0001d7d1\U0001d7d6\U0001d7cf\U0001d7d0\U0001d7d1\U0001d7d2\U0001d7d3"
+    "\U0001d7d4\U0001d7d5\U0001d7d6",  # mathematical bold 𝟏𝟑𝟖…
+    "①③⑧①②③④⑤⑥⑦⑧", "➊➌➑➊➋➌➍➎➏➐➑", "١٣٨١٢٣٤٥٦٧٨",  # circled, dingbat, Arabic-Indic
+    "+86.138.1234.5678",
+]
+
+
+@pytest.mark.parametrize("shape", PHONE_SHAPES)
+def test_phone_numbers_with_any_separator_never_reach_the_log(shape: str) -> None:
+    for text in (shape, f"我的电话{shape}，请回电", f"call {shape} now"):
+        out = private_text(text)
+        assert MASK_PHONE in out, out
+        assert not re.search(r"\d{3}", _digits_view(out)), out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("6222.0212.3456.7890", MASK_CARD),
+        ("卡号 6222/0212/3456/7890/123", f"卡号 {MASK_CARD}"),
+        ("６２２２　０２１２　３４５６　７８９０", MASK_CARD),
+        ("身份证6501 0219 9001 0112 34", f"身份证{MASK_ID}"),  # an ID in 4-digit groups
+        ("6501-0219-9001-0112-3X号", f"{MASK_ID}号"),
+        ("650102.19900101.123X", MASK_ID),
+    ],
+)
+def test_card_and_id_numbers_in_groups_never_reach_the_log(text: str, expected: str) -> None:
+    assert private_text(text) == expected
+
+
+def test_masks_keep_the_rest_of_the_raw_text_exactly() -> None:
+    text = "Ｑ：电话（138）1234-5678，2025-03-21 08:30打过👍"
+    assert private_text(text) == f"Ｑ：电话{MASK_PHONE}，2025-03-21 08:30打过👍"
+
+
+def test_a_number_straddling_the_match_cut_leaves_no_digits_in_normalized() -> None:
+    norm = Normalizer({}, [])
+    for pad in range(MAX_MATCH_CHARS - 12, MAX_MATCH_CHARS):
+        for number in ("13812345678", "138 1234 5678", "650102199001011234", "6222021234567890"):
+            text = "长" * pad + number + "尾"
+            assert not re.search(r"\d{4}", private_normalized(norm(text), text)), (pad, number)
+            assert not re.search(r"\d{4}", private_text(text))
+
+
+def test_a_number_straddling_the_stored_cut_leaves_no_digits() -> None:
+    for pad in range(MAX_TEXT_CHARS - 20, MAX_TEXT_CHARS):
+        for number in ("138.1234.5678", "6222 0212 3456 7890", "①③⑧①②③④⑤⑥⑦⑧"):
+            out = private_text("问" * pad + number)
+            assert len(out) <= MAX_TEXT_CHARS
+            assert not re.search(r"\d{4}", _digits_view(out)), (pad, number, out[-20:])
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "2023年门诊报销1500元，住院50000元",
+        "2025-03-21 2025-04-01 08:30",  # dates and times are not account numbers
         "报销比例90%，起付线800元",
         "2023 2024 2025年的政策",
         "2023-2024年度",
