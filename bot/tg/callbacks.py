@@ -17,6 +17,7 @@ from bot.core.engine import Result
 from bot.core.kb import Entry
 from bot.core.reload import Loaded
 from bot.tg.context import BotContext, Services, UserPrefs
+from bot.tg.handoff_desk import offer_row
 from bot.tg.keyboards import (
     Callback,
     Feedback,
@@ -126,7 +127,9 @@ async def on_none_of_these(update: Update, context: BotContext) -> None:
     await p.svc.store.log_feedback(cb.qid, False)
     result = Result(question="", normalized="", lang="en" if p.lang == "en" else "zh",
                     status="fallback", reason="no_match", score=0.0)
-    await send_result(context.bot, p.message.chat_id, p.loaded, result, None)
+    await send_result(context.bot, p.message.chat_id, p.loaded, result, None,
+                      extra_row=offer_row(context.application, p.message.chat_id, p.lang,
+                                          cb.qid))
 
 
 async def on_show(update: Update, context: BotContext) -> None:

@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.core.languages import DEFAULT_LANG
 from bot.store.records import new_query_id, record_from_result
 from bot.tg.context import BotContext
+from bot.tg.handoff_desk import offer_row
 from bot.tg.keyboards import fallback_markup, lang_markup, region_markup, topics_markup
 from bot.tg.markup import Block, pack, text_messages
 from bot.tg.ratelimit import Verdict
@@ -161,8 +162,10 @@ async def ask(update: Update, context: BotContext) -> None:
     loaded = svc.holder.current  # read once: a reload meanwhile does not change this answer
     result = loaded.engine.ask(question_text(message, context.bot), prefs.lang, prefs.region)
     qid = new_query_id()
+    handoff = (offer_row(context.application, chat.id, prefs.lang, qid)
+               if result.status == "fallback" else None)
     try:
-        await send_result(context.bot, chat.id, loaded, result, qid, _reply_to(update))
+        await send_result(context.bot, chat.id, loaded, result, qid, _reply_to(update), handoff)
     finally:
         latency_ms = (time.perf_counter() - started) * 1000
         await svc.store.log_query(record_from_result(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from telegram import (
     Bot,
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -84,10 +85,15 @@ async def send_result(
     r: Result,
     qid: str | None,
     reply_to: int | None = None,
+    extra_row: Sequence[InlineKeyboardButton] | None = None,
 ) -> Message | None:
-    """An engine result as HTML with its buttons (feedback keyed to `qid` when given)."""
-    return await send_html(bot, chat_id, result_messages(loaded.renderer, r),
-                           result_markup(loaded, r, qid), reply_to)
+    """An engine result as HTML with its buttons (feedback keyed to `qid` when given), and
+    `extra_row` last (e.g. the handoff's "Ask a person")."""
+    markup = result_markup(loaded, r, qid)
+    if extra_row:
+        rows = [list(row) for row in (markup.inline_keyboard if markup else ())]
+        markup = InlineKeyboardMarkup([*rows, list(extra_row)])
+    return await send_html(bot, chat_id, result_messages(loaded.renderer, r), markup, reply_to)
 
 
 # --------------------------------------------------------------------------- groups
