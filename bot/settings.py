@@ -47,6 +47,19 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
 
 
+def _hours(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw.rstrip("h"))
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of hours, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be more than 0 hours, got {raw!r}")
+    return value
+
+
 def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
     raw = env.get(name, "")
     try:
@@ -62,6 +75,15 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be 1 or 0, got {raw!r}")
+def _chat_id(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a Telegram chat id like -1001234567890, "
+                            f"got {raw!r}") from None
 
 
 def _proxy(env: Mapping[str, str], name: str) -> str | None:
@@ -97,6 +119,12 @@ class Settings:
     telegram_max_rate: float = 30.0  # messages/s the bot sends at most (Telegram's limit); 0 = off
     # An HTTP(S) proxy for the Bot API; HTTPS_PROXY & co. are honoured too when this is unset.
     proxy_url: str | None = field(default=None, repr=False)  # may carry a password
+    # Human handoff (bot/tg/handoff_*.py): off unless the staff group's chat id is set.
+    handoff_chat_id: int | None = None
+    handoff_thread_id: int | None = None  # a forum topic in that group
+    handoff_hours: str = ""  # e.g. "Mon-Fri 09:30-13:30,16:00-19:30" (bot/core/office_hours)
+    handoff_tz: str = "Asia/Shanghai"
+    handoff_idle_hours: float = 48.0  # open tickets with no activity this long are closed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,4 +148,9 @@ class Settings:
             faq_poll_seconds=_float(env, "BOT_FAQ_POLL_SECONDS", 2.0),
             telegram_max_rate=_float(env, "BOT_TELEGRAM_MAX_RATE", 30.0),
             proxy_url=_proxy(env, "BOT_PROXY_URL"),
+            handoff_chat_id=_chat_id(env, "BOT_HANDOFF_CHAT_ID"),
+            handoff_thread_id=_chat_id(env, "BOT_HANDOFF_THREAD_ID"),
+            handoff_hours=(env.get("BOT_HANDOFF_HOURS") or "").strip(),
+            handoff_tz=(env.get("BOT_HANDOFF_TZ") or "").strip() or "Asia/Shanghai",
+            handoff_idle_hours=_hours(env, "BOT_HANDOFF_IDLE_HOURS", 48.0),
         )

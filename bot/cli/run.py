@@ -66,6 +66,13 @@ def check(settings: Settings, webhook: bool) -> str | None:
                     "are rejected")
         if not _SECRET_RE.fullmatch(settings.webhook_secret):
             return "BOT_WEBHOOK_SECRET may only use A-Z a-z 0-9 _ - (1 to 256 characters)"
+    if settings.handoff_chat_id is not None:
+        from bot.core.office_hours import HoursError, Schedule
+
+        try:
+            Schedule.parse(settings.handoff_hours, settings.handoff_tz)
+        except HoursError as exc:
+            return f"BOT_HANDOFF_HOURS / BOT_HANDOFF_TZ: {exc}"
     return None
 
 

@@ -23,7 +23,7 @@ from bot.core.kb import FaqError, KnowledgeBase, load_kb
 from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.core.normalize import Normalizer
 from bot.settings import Settings
-from bot.staff import clusters, export, periods, reports, tables
+from bot.staff import clusters, export, handoff, periods, reports, tables
 from bot.store.connection import StoreError
 from bot.store.querystore import QueryStore
 from bot.store.records import Period
@@ -68,6 +68,11 @@ def register(subparsers: Any) -> None:
     q = report_parsers.add_parser("stats", help="counts per day, status, topic, region, language")
     common(q)
     q.set_defaults(func=lambda a: asyncio.run(_stats(a)))
+
+    q = report_parsers.add_parser("handoff",
+                                  help="human-handoff figures and staff answers for the FAQ")
+    common(q)
+    q.set_defaults(func=lambda a: asyncio.run(_handoff(a)))
 
     q = report_parsers.add_parser("export", help="the masked log as CSV (Excel) or JSON lines")
     common(q)
@@ -236,6 +241,22 @@ async def _stats(args: argparse.Namespace) -> int:
     async with _opened(args) as store:
         report = await reports.stats(store, period)
     print(tables.as_json(report) if args.json else tables.render_stats(report, tr=_tr(args)))
+    return 0
+
+
+@_guard
+async def _handoff(args: argparse.Namespace) -> int:
+    period = _period(args)
+    async with _opened(args) as store:
+        figures = await handoff.handoff_stats(store, period)
+        offered = await handoff.suggestions(store, period)
+    if args.json:
+        print(tables.as_json({"period": period, "stats": figures, "suggestions": offered}))
+        return 0
+    print(tables.render_handoff(figures))
+    for s in offered:
+        print(f"\n#{s.id} {s.ts[:16]} ticket #{s.ticket} ({s.lang}, {s.region or '-'})"
+              f"\n  Q: {s.question}\n  A: {s.answer}")
     return 0
 
 

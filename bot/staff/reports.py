@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.core.kb import KnowledgeBase
+from bot.staff.handoff import HandoffStats, handoff_stats
 from bot.store.querystore import QueryStore
 from bot.store.records import Period
 
@@ -111,6 +112,7 @@ class StatsReport:
     by_region: dict[str, int]
     by_lang: dict[str, int]
     events: dict[str, int] = field(default_factory=dict)  # votes, picks, refused commands
+    handoff: HandoffStats | None = None  # tickets handed to staff (bot.staff.handoff)
 
 
 async def stats(store: QueryStore, period: Period) -> StatsReport:
@@ -138,4 +140,4 @@ async def stats(store: QueryStore, period: Period) -> StatsReport:
 
     return StatsReport(period, total, latency / total if total else 0.0, by_day, ordered(status),
                        ordered(topic), ordered(region), ordered(lang),
-                       await store.event_totals(period))
+                       await store.event_totals(period), await handoff_stats(store, period))

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from bot.staff.clusters import UnansweredReport
 from bot.staff.escape import json_safe, visible
+from bot.staff.handoff import HandoffStats
 from bot.staff.periods import period_json
 from bot.staff.reports import FeedbackItem, StatsReport, TopReport
 from bot.store.records import Period
@@ -144,8 +145,29 @@ def render_stats(r: StatsReport, *, tr: Translate) -> str:
     days = table(_cols(tr, "day", "total", "answer", "clarify", "fallback"),
                  [(d.day, d.total, d.answer, d.clarify, d.fallback) for d in r.by_day],
                  numeric=(1, 2, 3, 4))
-    return "\n\n".join([head, days, share(r.by_status, "status"), share(r.by_topic, "topic"),
-                        share(r.by_region, "region"), share(r.by_lang, "language")])
+    parts = [head, days, share(r.by_status, "status"), share(r.by_topic, "topic"),
+             share(r.by_region, "region"), share(r.by_lang, "language")]
+    if r.handoff is not None and r.handoff.tickets:
+        parts.append(render_handoff(r.handoff))
+    return "\n\n".join(parts)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+def render_handoff(h: HandoffStats) -> str:
+    """Tickets handed to staff: per day, first response p50/p90, share resolved, ratings."""
+    closers = ", ".join(f"{k} {n}" for k, n in h.by_closer.items()) or "-"
+    head = (f"Handoff tickets: {h.tickets:,} ({h.open} open); answered by staff {h.answered:,}; "
+            f"resolved {h.resolved:,} ({100 * h.resolved_share:.1f}%)\n"
+            f"First response: p50 {_duration(h.first_response_p50_s)}, "
+            f"p90 {_duration(h.first_response_p90_s)}; closed by: {closers}; "
+            f"ratings 👍 {h.helpful} 👎 {h.unhelpful}")
+    return "\n\n".join([head, table(("day (UTC)", "tickets"), h.by_day, numeric=(1,))])
 
 
 def as_json(value: Any) -> str:

@@ -139,7 +139,72 @@ V3 = [
     """,
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(V1), tuple(V2), tuple(V3))
+# v4: the human handoff (bot.store.tickets). A ticket is pseudonymous like everything else
+# (user_ref), but it must also keep the resident's raw chat id to deliver staff replies:
+# that id is never shown to staff and is erased (set to NULL) when the ticket closes.
+# Text is masked before it is written. ticket_posts maps every message the bot posted in
+# the staff group to its ticket, so a reply to any of them finds it.
+# (Numbered 4 on this branch; renumber to follow any migration merged before it.)
+V4 = [
+    """
+    CREATE TABLE tickets (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,  -- the ticket number people see
+        user_ref       TEXT,                   -- HMAC of the resident's user id
+        chat_id        INTEGER,                -- resident's private chat while open, then NULL
+        lang           TEXT NOT NULL,
+        region         TEXT,
+        state          TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+        question       TEXT NOT NULL,          -- masked
+        suggested      TEXT NOT NULL DEFAULT '', -- what the bot would have suggested
+        query_id       TEXT,                   -- the question that led here, if any
+        opened         TEXT NOT NULL,
+        first_response TEXT,                   -- first staff reply delivered
+        last_activity  TEXT NOT NULL,
+        closed         TEXT,
+        closed_by      TEXT,                   -- resident | staff | idle | unavailable
+        claimed_by     TEXT,                   -- HMAC of the staff member's id
+        rating         INTEGER CHECK (rating IN (0, 1))
+    )
+    """,
+    # One open ticket per resident.
+    "CREATE UNIQUE INDEX tickets_open_chat ON tickets(chat_id) WHERE state = 'open'",
+    "CREATE INDEX tickets_opened ON tickets(opened)",
+    "CREATE INDEX tickets_idle ON tickets(last_activity) WHERE state = 'open'",
+    """
+    CREATE TABLE ticket_messages (
+        id         INTEGER PRIMARY KEY,
+        ticket_id  INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+        ts         TEXT NOT NULL,
+        direction  TEXT NOT NULL CHECK (direction IN ('in', 'out')),  -- in: from the resident
+        kind       TEXT NOT NULL,              -- text | photo | document
+        text       TEXT NOT NULL               -- masked (a caption for media)
+    )
+    """,
+    "CREATE INDEX ticket_messages_ticket ON ticket_messages(ticket_id, id)",
+    """
+    CREATE TABLE ticket_posts (
+        chat_id    INTEGER NOT NULL,           -- the staff group
+        message_id INTEGER NOT NULL,
+        ticket_id  INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+        PRIMARY KEY (chat_id, message_id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE faq_suggestions (
+        id        INTEGER PRIMARY KEY,
+        ts        TEXT NOT NULL,
+        ticket_id INTEGER REFERENCES tickets(id) ON DELETE SET NULL,
+        lang      TEXT NOT NULL,
+        region    TEXT,
+        question  TEXT NOT NULL,               -- masked
+        answer    TEXT NOT NULL,               -- the staff answer, masked
+        staff_ref TEXT                         -- HMAC of who suggested it
+    )
+    """,
+    "CREATE INDEX faq_suggestions_ts ON faq_suggestions(ts)",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(V1), tuple(V2), tuple(V3), tuple(V4))
 LATEST = len(MIGRATIONS)
 
 

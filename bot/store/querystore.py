@@ -11,7 +11,8 @@ and user ids become HMACs before anything is written (bot.store.privacy).
 - bot.store.writer, bot.store.batches: `log_*`, `flush`, the queue and writer task;
 - bot.store.prefs: `get_prefs`, `set_prefs`;
 - bot.store.reports: the SQL the staff reports read, the export, counts and checks;
-- bot.store.purge: `count_older`, `purge`.
+- bot.store.purge: `count_older`, `purge`;
+- bot.store.tickets: the human handoff's tickets, their messages and FAQ suggestions.
 
 What is logged (`QueryRecord`) and the `Period` every report takes are in bot.store.records.
 """
@@ -26,6 +27,7 @@ from bot.store.connection import ConnectionMixin, ReadOnlyOpenError, connect
 from bot.store.prefs import PrefsMixin
 from bot.store.purge import PurgeMixin
 from bot.store.reports import ReportsMixin
+from bot.store.tickets import TicketsMixin
 from bot.store.writer import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_FLUSH_INTERVAL,
@@ -34,7 +36,8 @@ from bot.store.writer import (
 )
 
 
-class QueryStore(ConnectionMixin, WriterMixin, PrefsMixin, ReportsMixin, PurgeMixin):
+class QueryStore(ConnectionMixin, WriterMixin, PrefsMixin, ReportsMixin, PurgeMixin,
+                 TicketsMixin):
     """The query log. Create with `await QueryStore.open(...)`; always `await close()`.
 
     The constructor is WriterMixin's (connection, path, secret and the queue's settings).

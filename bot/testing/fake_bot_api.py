@@ -2,9 +2,12 @@
 
 It implements what the bot uses (getMe, getUpdates with long polling, sendMessage,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, setMyCommands,
-deleteWebhook, setWebhook, sendChatAction…), records every call the bot makes, and plays
-the user's side: tests queue messages, edits, media and button presses, then wait for the
-calls they expect. Failures (a 429 with retry_after, a 5xx) can be injected per method.
+deleteWebhook, setWebhook, sendChatAction, copyMessage, forwardMessage, sendPhoto,
+sendDocument…), records every call the bot makes, and plays the users' side (residents in
+private chats, members of a group replying to the bot's messages): tests queue messages,
+edits, media and button presses, then wait for the calls they expect. Failures (a 429 with
+retry_after, a 5xx) can be injected per method, and a chat can be made `unreachable` (403,
+e.g. the bot was kicked from the group).
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ BOT_USERNAME = "yibao_test_bot"
 # Parameters PTB sends JSON-encoded inside form fields.
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options",
                 "reply_parameters", "entities"}
-_INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id"}
+_INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "from_chat_id",
+               "message_thread_id"}
+# Methods that post into a chat: they fail for a chat in `FakeBotAPI.unreachable`.
+_POSTING = {"sendMessage", "copyMessage", "forwardMessage", "sendPhoto", "sendDocument"}
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -103,6 +109,8 @@ class FakeBotAPI:
         self._holds: dict[str, asyncio.Event] = {}
         self.arrived: dict[str, int] = defaultdict(int)  # calls received, answered or not
         self.listeners: list[Callable[[Call], None]] = []  # told of every call (the bench)
+        # chat id -> the error description for chats the bot cannot post to (kicked, gone)
+        self.unreachable: dict[int, str] = {}
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -168,6 +176,11 @@ class FakeBotAPI:
         hold = self._holds.get(method)
         if hold is not None:
             await hold.wait()
+        chat = params.get("chat_id")
+        if method in _POSTING and isinstance(chat, int) and chat in self.unreachable:
+            body = {"ok": False, "error_code": 403, "description": self.unreachable[chat]}
+            await self._record(Call(method, params, status=403))
+            return web.json_response(body, status=403)
         failures = self._failures.get(method)
         if failures:
             status, body = failures.popleft()
@@ -231,6 +244,35 @@ class FakeBotAPI:
 
     async def _api_sendMessage(self, p: dict[str, Any]) -> Any:
         return self._bot_message(p)
+
+    def _copy(self, p: dict[str, Any], src: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(p["chat_id"])
+        msg: dict[str, Any] = {k: v for k, v in src.items()
+                               if k in ("text", "photo", "document", "caption")}
+        msg.update(message_id=next(self._message_ids), date=int(time.time()),
+                   chat=self._chat(chat_id), **{"from": self.bot})
+        if p.get("caption") is not None:
+            msg["caption"] = html.unescape(_TAG.sub("", str(p["caption"])))
+        if p.get("reply_markup"):
+            msg["reply_markup"] = p["reply_markup"]
+        return self._store(chat_id, msg)
+
+    async def _api_copyMessage(self, p: dict[str, Any]) -> Any:
+        src = self.messages.get((int(p["from_chat_id"]), int(p["message_id"])), {})
+        return {"message_id": self._copy(p, src)["message_id"]}
+
+    async def _api_forwardMessage(self, p: dict[str, Any]) -> Any:
+        return self._copy(p, self.messages.get((int(p["from_chat_id"]),
+                                                int(p["message_id"])), {}))
+
+    async def _api_sendPhoto(self, p: dict[str, Any]) -> Any:
+        photo = [{"file_id": str(p.get("photo", "p")), "file_unique_id": "pu", "width": 90,
+                  "height": 90}]
+        return self._copy(p, {"photo": photo})
+
+    async def _api_sendDocument(self, p: dict[str, Any]) -> Any:
+        return self._copy(p, {"document": {"file_id": str(p.get("document", "d")),
+                                           "file_unique_id": "du"}})
 
     async def _api_editMessageText(self, p: dict[str, Any]) -> Any:
         return self._bot_message(p, int(p["message_id"]))
@@ -364,7 +406,11 @@ class FakeBotAPI:
             "document": {"document": {"file_id": "d1", "file_unique_id": "d1u",
                                       "file_name": "a.pdf"}},
         }
-        content = kinds[kind]
+        content = dict(kinds[kind])
+        if kw.get("caption"):
+            content["caption"] = kw["caption"]
+        if kw.get("reply_to") is not None:
+            content["reply_to_message"] = kw["reply_to"]
         msg = self._message(sender or user(), kw.get("chat_id"), kw.get("chat_type"), **content)
         return self.queue(self._update(message=msg))[0]
 

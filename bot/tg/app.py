@@ -29,8 +29,9 @@ from bot.core.reload import EngineHolder, FaqPoller
 from bot.settings import Settings
 from bot.store.privacy import resolve_secret
 from bot.store.querystore import QueryStore
-from bot.tg import handlers, staff_commands
+from bot.tg import handlers, handoff_staff, staff_commands
 from bot.tg.context import SERVICES_KEY, BotContext, Services
+from bot.tg.handoff_desk import DESK_KEY, Desk, desk_of
 from bot.tg.ratelimit import UserRateLimiter
 from bot.tg.request import AiohttpRequest
 from bot.tg.updates import DEFAULT_CONCURRENCY, PerChatUpdateProcessor
@@ -97,6 +98,7 @@ def build_application(
     builder = builder.concurrent_updates(PerChatUpdateProcessor(concurrency))
     app = builder.build()
     app.bot_data[SERVICES_KEY] = svc
+    app.bot_data[DESK_KEY] = Desk.from_settings(settings)  # None: no human handoff
     handlers.register(app)
     return app
 
@@ -202,6 +204,10 @@ async def _start(
         settings.db_path.parent / HEARTBEAT_NAME,
         (lambda: server.running) if server is not None else (lambda: updater.running)),
         name="heartbeat"))
+    if desk_of(app) is not None:
+        await handoff_staff.load(app)  # open tickets survive a restart
+        background.append(asyncio.create_task(handoff_staff.idle_closer(app),
+                                              name="handoff-idle"))
     log.info("bot @%s is running (%s)", app.bot.username,
              "webhook" if server is not None else "long polling")
 

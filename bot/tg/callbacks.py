@@ -20,6 +20,7 @@ from bot.core.engine import Result
 from bot.core.kb import Entry
 from bot.core.reload import Loaded
 from bot.tg.context import BotContext, Services, UserPrefs
+from bot.tg.handoff_desk import offer_row
 from bot.tg.keyboards import (
     Callback,
     Feedback,
@@ -152,7 +153,9 @@ async def on_none_of_these(update: Update, context: BotContext) -> None:
     await p.svc.store.log_feedback(cb.qid, False)
     result = Result(question="", normalized="", lang=p.prefs.answer_lang(p.message.text or ""),
                     status="fallback", reason="no_match", score=0.0)
-    await send_result(context.bot, p.message.chat_id, p.loaded, result, None)
+    await send_result(context.bot, p.message.chat_id, p.loaded, result, None,
+                      extra_row=offer_row(context.application, p.message.chat_id, p.lang,
+                                          cb.qid))
 
 
 async def on_show(update: Update, context: BotContext) -> None:

@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.core.languages import DEFAULT_LANG
 from bot.store.records import new_query_id, record_from_result
 from bot.tg.context import BotContext
+from bot.tg.handoff_desk import offer_row
 from bot.tg.keyboards import (
     asker_tag,
     fallback_markup,
@@ -168,9 +169,11 @@ async def ask(update: Update, context: BotContext) -> None:
     text = question_text(message, context.bot)
     result = loaded.engine.ask(text, prefs.answer_lang(text), prefs.region)
     qid = new_query_id()
+    handoff = (offer_row(context.application, chat.id, prefs.lang, qid)
+               if result.status == "fallback" else None)
     try:
         await send_result(context.bot, chat.id, loaded, result, qid, _reply_to(update),
-                          asker=asker_tag(user.id) if user else None)
+                          handoff, asker=asker_tag(user.id) if user else None)
     finally:
         latency_ms = (time.perf_counter() - started) * 1000
         await svc.store.log_query(record_from_result(

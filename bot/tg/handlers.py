@@ -22,8 +22,20 @@ from telegram.ext import (
 
 from bot.tg import callbacks as cb
 from bot.tg import conversation as conv
+from bot.tg import handoff_resident as ho_resident
+from bot.tg import handoff_staff as ho_staff
 from bot.tg import staff_commands as staff
 from bot.tg.context import BotContext, services_of
+from bot.tg.handoff_desk import HasOpenTicket, desk_of
+from bot.tg.handoff_keyboards import (
+    AskPerson,
+    ClaimTicket,
+    CloseTicket,
+    EndTicket,
+    RateTicket,
+    SuggestFaq,
+    is_handoff,
+)
 from bot.tg.keyboards import (
     Feedback,
     NoneOfThese,
@@ -46,6 +58,9 @@ COMMANDS = (("start", "tg.cmd_start"), ("help", "tg.cmd_help"), ("topics", "tg.c
             ("region", "tg.cmd_region"), ("lang", "tg.cmd_lang"), ("about", "tg.cmd_about"))
 STAFF_COMMANDS = (("stats", "tg.cmd_stats"), ("unanswered", "tg.cmd_unanswered"),
                   ("reload", "tg.cmd_reload"))
+# Only when the human handoff is on (BOT_HANDOFF_CHAT_ID).
+HANDOFF_COMMANDS = (("human", "handoff.cmd_human"), ("cancel", "handoff.cmd_cancel"))
+HANDOFF_STAFF_COMMANDS = (("queue", "handoff.cmd_queue"),)
 
 
 def register(app: Application) -> None:
@@ -55,6 +70,26 @@ def register(app: Application) -> None:
     sent = filters.UpdateType.MESSAGE
     sent_or_edited = filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE
     app.add_handler(TypeHandler(Update, conv.gate), group=-1)
+    desk = desk_of(app)
+    if desk is not None:
+        # First: a resident with an open ticket writes into it (not to the FAQ engine), and
+        # staff replies in the staff group go to their ticket (not answered as questions).
+        app.add_handlers([
+            CommandHandler("human", ho_resident.human, filters=sent),
+            CommandHandler("cancel", ho_resident.cancel,
+                           filters=sent & filters.ChatType.PRIVATE),
+            CommandHandler("queue", ho_staff.queue, filters=sent),
+            MessageHandler(sent_or_edited & filters.ChatType.PRIVATE & HasOpenTicket(desk)
+                           & ~filters.COMMAND, ho_resident.relay),
+            MessageHandler(sent & filters.Chat(desk.chat_id) & filters.REPLY
+                           & ~filters.COMMAND, ho_staff.reply),
+            CallbackQueryHandler(ho_resident.on_ask_person, pattern=is_handoff(AskPerson)),
+            CallbackQueryHandler(ho_resident.on_end, pattern=is_handoff(EndTicket)),
+            CallbackQueryHandler(ho_resident.on_rate, pattern=is_handoff(RateTicket)),
+            CallbackQueryHandler(ho_staff.on_claim, pattern=is_handoff(ClaimTicket)),
+            CallbackQueryHandler(ho_staff.on_close, pattern=is_handoff(CloseTicket)),
+            CallbackQueryHandler(ho_staff.on_suggest_faq, pattern=is_handoff(SuggestFaq)),
+        ])
     app.add_handlers([
         CommandHandler("start", conv.start, filters=sent),
         CommandHandler("help", conv.help_command, filters=sent),
@@ -86,6 +121,10 @@ async def register_commands(app: Application) -> None:
     """Publish the command menu in every language; staff also see their commands."""
     svc = services_of(app)
     loc = svc.locales
+    public: tuple[tuple[str, str], ...] = COMMANDS
+    staff_only: tuple[tuple[str, str], ...] = STAFF_COMMANDS
+    if desk_of(app) is not None:
+        public, staff_only = public + HANDOFF_COMMANDS, staff_only + HANDOFF_STAFF_COMMANDS
 
     def menu(lang: str, items: tuple[tuple[str, str], ...]) -> list[BotCommand]:
         return [BotCommand(name, loc.t(lang, key)) for name, key in items]
@@ -93,10 +132,10 @@ async def register_commands(app: Application) -> None:
     # No language_code: the menu for users whose language we have no file for (zh).
     for code in (None, *loc.languages):
         lang = loc.resolve(code)
-        await app.bot.set_my_commands(menu(lang, COMMANDS), language_code=code)
+        await app.bot.set_my_commands(menu(lang, public), language_code=code)
         for staff_id in sorted(svc.settings.staff_ids):
             try:
-                await app.bot.set_my_commands(menu(lang, COMMANDS + STAFF_COMMANDS),
+                await app.bot.set_my_commands(menu(lang, public + staff_only),
                                               scope=BotCommandScopeChat(staff_id),
                                               language_code=code)
             except TelegramError as exc:  # a staff member who never opened the bot

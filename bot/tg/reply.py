@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from telegram import (
     Bot,
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -88,12 +89,17 @@ async def send_result(
     r: Result,
     qid: str | None,
     reply_to: int | None = None,
+    extra_row: Sequence[InlineKeyboardButton] | None = None,
     asker: str | None = None,
 ) -> Message | None:
     """An engine result as HTML with its buttons (feedback keyed to `qid` when given, and
-    to `asker`, the tag of who asked)."""
-    return await send_html(bot, chat_id, result_messages(loaded.renderer, r),
-                           result_markup(loaded, r, qid, asker), reply_to)
+    to `asker`, the tag of who asked), and `extra_row` last (e.g. the handoff's "Ask a
+    person")."""
+    markup = result_markup(loaded, r, qid, asker)
+    if extra_row:
+        rows = [list(row) for row in (markup.inline_keyboard if markup else ())]
+        markup = InlineKeyboardMarkup([*rows, list(extra_row)])
+    return await send_html(bot, chat_id, result_messages(loaded.renderer, r), markup, reply_to)
 
 
 # --------------------------------------------------------------------------- groups
