@@ -65,6 +65,16 @@ def _proxy(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def _console_url(env: Mapping[str, str]) -> str:
+    raw = (env.get("BOT_CONSOLE_URL") or "").strip().rstrip("/")
+    if not raw:
+        host = env.get("BOT_CONSOLE_LISTEN") or "127.0.0.1"
+        return f"http://{host}:{_int(env, 'BOT_CONSOLE_PORT', 8080)}"
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"BOT_CONSOLE_URL must start with http:// or https://, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     faq_dir: Path
@@ -85,6 +95,12 @@ class Settings:
     telegram_max_rate: float = 30.0  # messages/s the bot sends at most (Telegram's limit); 0 = off
     # An HTTP(S) proxy for the Bot API; HTTPS_PROXY & co. are honoured too when this is unset.
     proxy_url: str | None = field(default=None, repr=False)  # may carry a password
+    # The staff console (python -m bot console): where it listens, its public base URL
+    # (used in sign-in links), and the key of those links (else derived from the HMAC secret).
+    console_listen: str = "127.0.0.1"
+    console_port: int = 8080
+    console_url: str = "http://127.0.0.1:8080"
+    console_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,4 +123,8 @@ class Settings:
             faq_poll_seconds=_float(env, "BOT_FAQ_POLL_SECONDS", 2.0),
             telegram_max_rate=_float(env, "BOT_TELEGRAM_MAX_RATE", 30.0),
             proxy_url=_proxy(env, "BOT_PROXY_URL"),
+            console_listen=env.get("BOT_CONSOLE_LISTEN") or "127.0.0.1",
+            console_port=_int(env, "BOT_CONSOLE_PORT", 8080),
+            console_url=_console_url(env),
+            console_secret=env.get("BOT_CONSOLE_SECRET") or None,
         )
