@@ -4,7 +4,10 @@ default). Figures, not a timed test.
 
 The console is served over real HTTP on 127.0.0.1; a middleware measures each request
 inside the server (from the request to the response body, rendering included). Each page
-is fetched RUNS times after one warm-up; p50 and p95 are printed.
+is fetched once cold (nothing cached) and then RUNS times; p50 and p95 of those are printed.
+The console keeps the unanswered clustering and the per-hour counts of a period for two
+minutes (bot.console.base.REPORT_TTL), so the cold figure is what the first staff member
+opening that period waits, p95 what everyone else does.
 """
 
 from __future__ import annotations
@@ -54,14 +57,15 @@ def main(args: Any = None) -> int:
             "BOT_CONSOLE_SECRET": "bench-console-secret-0123456789"})
         results = asyncio.run(_measure(settings))
     print()
-    print(f"server time per page, {RUNS} runs after a warm-up "
+    print(f"server time per page: the first (cold) request, then p50/p95 of {RUNS} more "
           f"(goal p95 <= {GOAL_P95_MS:.0f} ms)")
-    for label, times, size in results:
+    for label, all_times, size in results:
+        cold, times = all_times[0], all_times[1:]
         p50 = statistics.median(times)
         p95 = sorted(times)[max(int(len(times) * 0.95) - 1, 0)]
         mark = "ok" if p95 <= GOAL_P95_MS else "OVER GOAL"
-        print(f"   {label:<34} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {size / 1024:6.1f} KB  "
-              f"{mark}")
+        print(f"   {label:<34} cold {cold:7.1f} ms  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+              f"{size / 1024:6.1f} KB  {mark}")
     sizes = [size for label, _, size in results if label.startswith("overview")]
     biggest = max(sizes) / 1024
     print()
@@ -117,7 +121,7 @@ async def _measure(settings: Settings) -> list[tuple[str, list[float], int]]:
                         body = await r.read()
                         assert r.status == 200, (path, r.status)
                         size = len(body)
-                out.append((label, spent[1:], size))
+                out.append((label, list(spent), size))
     finally:
         await runner.cleanup()
         await console.store.close()

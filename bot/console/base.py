@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 IDLE = dt.timedelta(minutes=30)
+REPORT_TTL = 120.0  # seconds
 SESSION_COOKIE = "yb_console"
 LANG_COOKIE = "yb_console_lang"
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -44,6 +46,20 @@ class Console:
     # One FAQ edit at a time in this process; other writers are caught by the file hash.
     edit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     cache: dict[Any, Any] = field(default_factory=dict)  # per FAQ version: health checks
+    # Expensive per-period reads (clustering the unanswered questions, the hours), kept for
+    # REPORT_TTL: staff move between pages and periods; a minute-old figure is fine.
+    reports: dict[Any, tuple[float, Any]] = field(default_factory=dict)
+
+    async def cached(self, key: Any, make: Callable[[], Awaitable[Any]]) -> Any:
+        now = time.monotonic()
+        hit = self.reports.get(key)
+        if hit is not None and now - hit[0] < REPORT_TTL:
+            return hit[1]
+        value = await make()
+        for k in [k for k, (t, _) in self.reports.items() if now - t >= REPORT_TTL]:
+            del self.reports[k]
+        self.reports[key] = (now, value)
+        return value
 
     @property
     def secure(self) -> bool:

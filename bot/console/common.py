@@ -34,6 +34,8 @@ class Chosen:
 
 def chosen_period(query: Mapping[str, str], now: dt.datetime | None = None) -> Chosen:
     """7/30/90 days (days=…), or a custom since/until (YYYY-MM-DD, until inclusive)."""
+    # Whole minutes: the same choice a few seconds apart is the same period (and cache key).
+    now = (now or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
     since, until = query.get("since", "").strip(), query.get("until", "").strip()
     if since or until:
         try:

@@ -4,18 +4,17 @@ chart is server-side SVG with its numbers beside it."""
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 from dataclasses import dataclass
 
 from aiohttp import web
 from markupsafe import Markup
 
 from bot.console import svg
-from bot.console.base import NAV, console_of, lang_of, render
-from bot.console.common import chosen_period, day_labels
+from bot.console.base import NAV, Console, console_of, lang_of, render
+from bot.console.common import Chosen, chosen_period, day_labels
+from bot.console.unanswered import report_of
 from bot.staff import clusters, reports
-from bot.store.querystore import QueryStore
-from bot.store.records import Period
 
 TOP = 10
 TOP_GROUPS = 5
@@ -30,17 +29,15 @@ class Figures:
     hours: dict[int, int]
 
 
-async def figures(store: QueryStore, period: Period, kb: object, lang: str,
-                  normalizer: object) -> Figures:
-    """Everything the overview shows (also what `bench --console` times)."""
-    stats, top, un, votes, hours = await asyncio.gather(
-        reports.stats(store, period),
-        reports.top(store, period, limit=TOP, kb=kb, lang=lang),  # type: ignore[arg-type]
-        clusters.unanswered(store, period, limit=TOP_GROUPS,
-                            normalizer=normalizer),  # type: ignore[arg-type]
-        store.votes_per_day(period),
-        store.hourly_counts(period),
-    )
+async def figures(c: Console, chosen: Chosen, lang: str) -> Figures:
+    """Everything the overview shows."""
+    store, period, kb = c.store, chosen.period, c.holder.current.engine.kb
+    stats = await reports.stats(store, period)
+    top = await reports.top(store, period, limit=TOP, kb=kb, lang=lang)
+    un = await report_of(c, chosen)
+    un = dataclasses.replace(un, groups=un.groups[:TOP_GROUPS])
+    votes = await store.votes_per_day(period)
+    hours = await c.cached(("hours", period.bounds()), lambda: store.hourly_counts(period))
     return Figures(stats, top, un, votes, hours)
 
 
@@ -49,8 +46,7 @@ async def page(request: web.Request) -> web.Response:
     request[NAV] = "overview"
     lang = lang_of(request)
     chosen = chosen_period(request.query)
-    engine = c.holder.current.engine
-    f = await figures(c.store, chosen.period, engine.kb, lang, engine.normalizer)
+    f = await figures(c, chosen, lang)
     t = c.locales.t
     s = f.stats
     days = day_labels(chosen.period)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.console.base import NAV, SESSION, console_of, lang_of, redirect, render
+from bot.console.base import NAV, SESSION, Console, console_of, lang_of, redirect, render
 from bot.console.common import Chosen, chosen_period
 from bot.core import check, faq_edit
 from bot.core.kb import FaqError, KnowledgeBase, Problem, load_kb
@@ -45,10 +45,17 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+async def report_of(c: Console, chosen: Chosen) -> clusters.UnansweredReport:
+    """The unanswered groups of the period (cached briefly, see Console.cached)."""
+    loaded = c.holder.current
+    key = ("unanswered", chosen.period.bounds(), loaded.version)
+    report: clusters.UnansweredReport = await c.cached(key, lambda: clusters.unanswered(
+        c.store, chosen.period, limit=0, normalizer=loaded.engine.normalizer))
+    return report
+
+
 async def _report(request: web.Request, chosen: Chosen) -> clusters.UnansweredReport:
-    c = console_of(request)
-    return await clusters.unanswered(c.store, chosen.period, limit=0,
-                                     normalizer=c.holder.current.engine.normalizer)
+    return await report_of(console_of(request), chosen)
 
 
 def _nearest(request: web.Request, group: clusters.Group) -> list[str]:
