@@ -46,7 +46,8 @@ async def page(request: web.Request) -> web.Response:
     request[NAV] = "overview"
     lang = lang_of(request)
     chosen = chosen_period(request.query)
-    f = await figures(c, chosen, lang)
+    key = ("overview", chosen.period.bounds(), lang, c.holder.current.version)
+    f: Figures = await c.cached(key, lambda: figures(c, chosen, lang))
     t = c.locales.t
     s = f.stats
     days = day_labels(chosen.period)

@@ -42,8 +42,8 @@ async def page(request: web.Request) -> web.Response:
     params = {k: v for k, v in request.query.items() if k != "page" and v}
     return render(request, "questions.html", chosen=chosen, flt=flt, rows=rows[:PAGE], page=n,
                   more=len(rows) > PAGE, params=params, statuses=STATUSES,
-                  regions=await c.store.distinct_values("region"),
-                  langs=await c.store.distinct_values("lang"),
+                  regions=await c.cached(("regions",), lambda: c.store.distinct_values("region")),
+                  langs=await c.cached(("langs",), lambda: c.store.distinct_values("lang")),
                   entries=sorted(c.holder.current.engine.kb.by_id))
 
 
