@@ -57,8 +57,10 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], title: str, *,
     # A few labels along the axis (first, middle, last) keep it readable at 90 columns.
     for i in sorted({0, len(labels) // 2, len(labels) - 1} if labels else set()):
         x = left + i * step + step / 2
+        anchor = "start" if i == 0 else "end" if i == len(labels) - 1 else "middle"
+        x = left if anchor == "start" else width if anchor == "end" else x
         parts.append(f'<text x="{x:.1f}" y="{height - 6}" font-size="10" '
-                     f'text-anchor="middle">{_e(labels[i])}</text>')
+                     f'text-anchor="{anchor}">{_e(labels[i])}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
