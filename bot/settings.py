@@ -96,6 +96,16 @@ def _proxy(env: Mapping[str, str], name: str) -> str | None:
     return raw
 
 
+def _console_url(env: Mapping[str, str]) -> str:
+    raw = (env.get("BOT_CONSOLE_URL") or "").strip().rstrip("/")
+    if not raw:
+        host = env.get("BOT_CONSOLE_LISTEN") or "127.0.0.1"
+        return f"http://{host}:{_int(env, 'BOT_CONSOLE_PORT', 8080)}"
+    if not raw.startswith(("http://", "https://")):
+        raise SettingsError(f"BOT_CONSOLE_URL must start with http:// or https://, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     faq_dir: Path
@@ -125,6 +135,12 @@ class Settings:
     handoff_hours: str = ""  # e.g. "Mon-Fri 09:30-13:30,16:00-19:30" (bot/core/office_hours)
     handoff_tz: str = "Asia/Shanghai"
     handoff_idle_hours: float = 48.0  # open tickets with no activity this long are closed
+    # The staff console (python -m bot console): where it listens, its public base URL
+    # (used in sign-in links), and the key of those links (else derived from the HMAC secret).
+    console_listen: str = "127.0.0.1"
+    console_port: int = 8080
+    console_url: str = "http://127.0.0.1:8080"
+    console_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -153,4 +169,8 @@ class Settings:
             handoff_hours=(env.get("BOT_HANDOFF_HOURS") or "").strip(),
             handoff_tz=(env.get("BOT_HANDOFF_TZ") or "").strip() or "Asia/Shanghai",
             handoff_idle_hours=_hours(env, "BOT_HANDOFF_IDLE_HOURS", 48.0),
+            console_listen=env.get("BOT_CONSOLE_LISTEN") or "127.0.0.1",
+            console_port=_int(env, "BOT_CONSOLE_PORT", 8080),
+            console_url=_console_url(env),
+            console_secret=env.get("BOT_CONSOLE_SECRET") or None,
         )

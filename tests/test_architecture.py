@@ -19,7 +19,7 @@ ALLOWED = {
     "staff": {"core", "store"},
     "tg": {"core", "store", "staff", "settings"},
     "console": {"core", "store", "staff", "settings"},
-    "bench": {"core", "store", "staff", "tg", "testing", "settings"},
+    "bench": {"core", "store", "staff", "tg", "console", "testing", "settings"},
     "cli": {"core", "store", "staff", "tg", "console", "bench", "settings"},
     "__main__": {"cli"},
     "bot": set(),  # bot/__init__.py

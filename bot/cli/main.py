@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from bot.cli import answer, faq, run, staff
+from bot.cli import answer, console, faq, run, staff
 from bot.core.kb import FaqError
 from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.settings import Settings, SettingsError
@@ -33,6 +33,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         from bot.bench import store as store_bench
 
         return store_bench.main(args)
+    if args.console:
+        from bot.bench.console import main as console_bench
+
+        return console_bench(args)
     if args.telegram:
         from bot.bench import telegram as telegram_bench
 
@@ -107,6 +111,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="latency, throughput and memory figures")
     p.add_argument("--store", action="store_true", help="query-log benchmark")
     p.add_argument("--telegram", action="store_true", help="Telegram front-end benchmark")
+    p.add_argument("--console", action="store_true", help="staff console page times and sizes")
     p.add_argument("--rows", type=int, default=1_000_000, help="(--store) synthetic log size")
     p.add_argument("--users", type=int, default=20, help="(--telegram) simulated users")
     p.add_argument("--messages", type=int, default=50, help="(--telegram) messages per user")
@@ -115,6 +120,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
 
     staff.register(sub)
     run.register(sub)
+    console.register(sub)
     return parser
 
 

@@ -144,7 +144,6 @@ V3 = [
 # that id is never shown to staff and is erased (set to NULL) when the ticket closes.
 # Text is masked before it is written. ticket_posts maps every message the bot posted in
 # the staff group to its ticket, so a reply to any of them finds it.
-# (Numbered 4 on this branch; renumber to follow any migration merged before it.)
 V4 = [
     """
     CREATE TABLE tickets (
@@ -204,7 +203,52 @@ V4 = [
     "CREATE INDEX faq_suggestions_ts ON faq_suggestions(ts)",
 ]
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (tuple(V1), tuple(V2), tuple(V3), tuple(V4))
+# v5: the staff console (bot/console, SQL in bot.store.console). Sign-in nonces are used
+# once; sessions are kept server-side by the SHA-256 of their cookie; dismissed unanswered
+# groups and every FAQ change made through the console say who (a staff member's Telegram
+# id: staff are accountable, residents stay pseudonymous) and when. The index serves the
+# entry page and the question search by entry.
+V5 = [
+    """
+    CREATE TABLE console_nonces (
+        nonce    TEXT PRIMARY KEY,             -- from a sign-in link; a row means it was used
+        staff_id INTEGER NOT NULL,
+        used     TEXT NOT NULL,
+        expires  TEXT NOT NULL                 -- the link's expiry: rows after it may go
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE console_sessions (
+        token_hash TEXT PRIMARY KEY,           -- SHA-256 of the cookie, never the cookie
+        staff_id   INTEGER NOT NULL,
+        csrf       TEXT NOT NULL,
+        created    TEXT NOT NULL,
+        last_seen  TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE console_dismissed (
+        group_key TEXT PRIMARY KEY,            -- bot.staff.clusters.Group.key
+        example   TEXT NOT NULL,               -- masked, as shown when it was dismissed
+        staff_id  INTEGER NOT NULL,
+        ts        TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE faq_changes (
+        id       INTEGER PRIMARY KEY,
+        ts       TEXT NOT NULL,
+        staff_id INTEGER NOT NULL,
+        entry_id TEXT NOT NULL,
+        file     TEXT NOT NULL,
+        diff     TEXT NOT NULL                 -- unified diff of the file
+    )
+    """,
+    "CREATE INDEX queries_entry ON queries(entry_id, ts) WHERE entry_id IS NOT NULL",
+]
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    tuple(V1), tuple(V2), tuple(V3), tuple(V4), tuple(V5))
 LATEST = len(MIGRATIONS)
 
 

@@ -13,6 +13,8 @@ and user ids become HMACs before anything is written (bot.store.privacy).
 - bot.store.reports: the SQL the staff reports read, the export, counts and checks;
 - bot.store.purge: `count_older`, `purge`;
 - bot.store.tickets: the human handoff's tickets, their messages and FAQ suggestions.
+- bot.store.console: the staff console's sign-in, sessions, dismissals, FAQ change log
+  and page reads.
 
 What is logged (`QueryRecord`) and the `Period` every report takes are in bot.store.records.
 """
@@ -24,6 +26,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.store.connection import ConnectionMixin, ReadOnlyOpenError, connect
+from bot.store.console import ConsoleMixin
 from bot.store.prefs import PrefsMixin
 from bot.store.purge import PurgeMixin
 from bot.store.reports import ReportsMixin
@@ -37,7 +40,7 @@ from bot.store.writer import (
 
 
 class QueryStore(ConnectionMixin, WriterMixin, PrefsMixin, ReportsMixin, PurgeMixin,
-                 TicketsMixin):
+                 TicketsMixin, ConsoleMixin):
     """The query log. Create with `await QueryStore.open(...)`; always `await close()`.
 
     The constructor is WriterMixin's (connection, path, secret and the queue's settings).

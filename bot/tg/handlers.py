@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 COMMANDS = (("start", "tg.cmd_start"), ("help", "tg.cmd_help"), ("topics", "tg.cmd_topics"),
             ("region", "tg.cmd_region"), ("lang", "tg.cmd_lang"), ("about", "tg.cmd_about"))
 STAFF_COMMANDS = (("stats", "tg.cmd_stats"), ("unanswered", "tg.cmd_unanswered"),
-                  ("reload", "tg.cmd_reload"))
+                  ("reload", "tg.cmd_reload"), ("console", "tg.cmd_console"))
 # Only when the human handoff is on (BOT_HANDOFF_CHAT_ID).
 HANDOFF_COMMANDS = (("human", "handoff.cmd_human"), ("cancel", "handoff.cmd_cancel"))
 HANDOFF_STAFF_COMMANDS = (("queue", "handoff.cmd_queue"),)
@@ -100,6 +100,7 @@ def register(app: Application) -> None:
         CommandHandler("stats", staff.stats, filters=sent),
         CommandHandler("unanswered", staff.unanswered, filters=sent),
         CommandHandler("reload", staff.reload, filters=sent),
+        CommandHandler("console", staff.console_link, filters=sent),
         MessageHandler(sent & filters.COMMAND, conv.unknown_command),
         MessageHandler(sent_or_edited & filters.TEXT & ~filters.COMMAND, conv.ask),
         MessageHandler(sent_or_edited & filters.ATTACHMENT, conv.not_text),

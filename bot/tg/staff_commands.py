@@ -1,4 +1,4 @@
-"""Staff commands (/stats, /unanswered, /reload) and reload announcements to staff.
+"""Staff commands (/stats, /unanswered, /reload, /console) and reload announcements to staff.
 
 Staff are the Telegram user ids in BOT_STAFF_IDS. Anyone else gets "not allowed", and the
 attempt is logged to the query store (which stores only the HMAC of the user id).
@@ -17,7 +17,7 @@ from telegram.ext import Application
 
 from bot.core.i18n import Locales
 from bot.core.reload import ReloadResult
-from bot.staff import clusters, reports
+from bot.staff import clusters, reports, signin
 from bot.staff.escape import visible
 from bot.store.records import Period
 from bot.tg.context import BotContext, services_of
@@ -155,3 +155,24 @@ async def unanswered(update: Update, context: BotContext) -> None:
             Block(loc.t(lang, "tg.unanswered_footer", distinct=r.distinct, total=r.total), "i"),
         ])
     await send_html(context.bot, update.effective_chat.id, messages)
+
+
+async def console_link(update: Update, context: BotContext) -> None:
+    """A one-time sign-in link to the staff web console, in a private chat only."""
+    if not await _allowed(update, context, "console"):
+        return
+    svc = context.svc
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    lang = (await context.prefs()).lang
+    if chat.type != "private":  # a link in a group would let the group sign in
+        await send_html(context.bot, chat.id,
+                        text_messages(svc.locales.t(lang, "tg.console_private_only")))
+        return
+    s = svc.settings
+    key = await asyncio.to_thread(signin.console_key, s.console_secret, s.hmac_secret,
+                                  s.db_path)
+    link = signin.login_link(s.console_url, key, user.id)
+    await send_html(context.bot, chat.id,
+                    text_messages(svc.locales.t(lang, "tg.console_link"), link))

@@ -129,3 +129,24 @@ def test_dockerfile_and_compose_agree(service: dict[str, Any], dockerfile: str) 
 def test_dockerignore_keeps_secrets_and_state_out() -> None:
     ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".env", ".venv", "data", ".git"} <= ignored
+
+
+def test_compose_serves_the_console_on_the_host_only() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    console, bot = compose["services"]["console"], compose["services"]["bot"]
+    args = build_parser(Settings.from_env({})).parse_args(console["command"][3:])
+    assert args.command == "console" and args.func.__module__ == "bot.cli.console"
+    env = console["environment"]
+    assert set(env) <= settings_variables()
+    settings = Settings.from_env({k: str(v) for k, v in env.items()})
+    # Published on the host's loopback only, to the port the console listens on.
+    [port] = console["ports"]
+    host, _published, target = port.split(":")
+    assert host == "127.0.0.1" and int(target) == settings.console_port
+    assert settings.console_listen == "0.0.0.0"  # inside the container
+    # The same database and FAQ as the bot; the FAQ writable for the console's edits.
+    mounts = {v.split(":")[1]: v.split(":") for v in console["volumes"]}
+    assert mounts[env["BOT_FAQ_DIR"]] == ["./faq", env["BOT_FAQ_DIR"]]
+    assert env["BOT_DB_PATH"] == bot["environment"]["BOT_DB_PATH"]
+    assert mounts[str(PurePosixPath(env["BOT_DB_PATH"]).parent)][0] == "bot-data"
+    assert console["image"] == bot["image"]

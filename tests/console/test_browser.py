@@ -1,0 +1,195 @@
+"""The console in a real browser: Debian's headless Chromium driven by Selenium.
+
+Signs in through a one-time link, reads the overview of a seeded log, adds phrasings
+through the UI (then checks the YAML on disk and that the engine routes the question),
+dismisses a group, searches, downloads the CSV and signs out. With
+CONSOLE_SCREENSHOTS=docs it also saves a screenshot of every page into docs/ (that is
+how docs/console-*.png are made).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.console.app import Console, create_app, open_console
+from bot.core.engine import Engine
+from bot.store.reports import EXPORT_COLUMNS
+from tests.console.helpers import TOTAL, seed, settings_for, token_for
+from tests.helpers import ROOT, TODAY
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+                       reason="chromium and chromedriver are not installed (Debian: apt-get "
+                              "install chromium chromium-driver fonts-noto-cjk)"),
+]
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
+
+class Served:
+    """The console on 127.0.0.1 in a thread of its own (Selenium blocks the test's thread)."""
+
+    def __init__(self, settings: object) -> None:
+        self.settings = settings
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.console: Console | None = None
+        self.url = ""
+
+    def _run(self) -> None:
+        from aiohttp import web
+
+        async def main() -> None:
+            self.console = await open_console(self.settings, today=TODAY)  # type: ignore[arg-type]
+            self.runner = web.AppRunner(create_app(self.console))
+            await self.runner.setup()
+            site = web.TCPSite(self.runner, "127.0.0.1", 0)
+            await site.start()
+            self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+            self.ready.set()
+
+        self.loop.run_until_complete(main())
+        self.loop.run_forever()
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        assert self.ready.wait(30), "the console did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def stop() -> None:
+            await self.runner.cleanup()
+            assert self.console is not None
+            await self.console.store.close()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,900", "--lang=zh-CN"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                           {"behavior": "allow", "downloadPath": str(tmp_path / "downloads")})
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def _shot(driver: object, name: str, tmp: Path) -> None:
+    where = os.environ.get("CONSOLE_SCREENSHOTS")
+    folder = ROOT / where if where else tmp
+    height = driver.execute_script("return document.documentElement.scrollHeight")  # type: ignore[attr-defined]
+    driver.set_window_size(1280, min(max(int(height), 700), 2600))  # type: ignore[attr-defined]
+    driver.save_screenshot(str(folder / f"console-{name}.png"))  # type: ignore[attr-defined]
+    driver.set_window_size(1280, 900)  # type: ignore[attr-defined]
+
+
+def _text(driver: object, css: str) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, css).text)  # type: ignore[attr-defined]
+
+
+def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
+    d = browser
+    settings = settings_for(tmp_path)
+    counts = asyncio.run(seed(settings))
+    with Served(settings) as served:
+        assert served.console is not None
+        # Sign in through a one-time link.
+        d.get(f"{served.url}/signin/{token_for(served.console)}")  # type: ignore[attr-defined]
+        d.find_element(By.ID, "signin-button").click()  # type: ignore[attr-defined]
+        assert d.execute_script("return document.characterSet") == "UTF-8"  # type: ignore[attr-defined]
+
+        # The overview's numbers are the seeded log's.
+        assert _text(d, "#total") == str(TOTAL)
+        answered = counts["answer"]
+        assert _text(d, "#answered-pct") == f"{round(100 * answered / TOTAL, 1)}%"
+        assert _text(d, "#not-answered") == str(counts["fallback"])
+        assert _text(d, "#votes") == f"{counts['helpful']} / {counts['unhelpful']}"
+        cells = d.find_elements(By.CSS_SELECTOR, "#per-day tbody tr")  # type: ignore[attr-defined]
+        assert sum(int(r.find_elements(By.TAG_NAME, "td")[1].text) for r in cells) == answered
+        assert d.find_elements(By.CSS_SELECTOR, "svg title")  # type: ignore[attr-defined]
+        _shot(d, "overview", tmp_path)
+
+        # Add the lost-card questions as phrasings of xp-card-needed, through the UI.
+        d.find_element(By.ID, "nav-unanswered").click()  # type: ignore[attr-defined]
+        _shot(d, "unanswered", tmp_path)
+        group = next(g for g in d.find_elements(By.CSS_SELECTOR, "article.group")  # type: ignore[attr-defined]
+                     if "医保卡丢了" in g.text)
+        group.find_element(By.NAME, "entry_other").send_keys("xp-card-needed")
+        group.find_element(By.CSS_SELECTOR, "button.preview").click()
+        assert "医保卡丢了怎么办" in _text(d, "#diff")
+        assert d.find_element(By.ID, "valid")  # type: ignore[attr-defined]
+        _shot(d, "preview", tmp_path)
+        d.find_element(By.ID, "apply").click()  # type: ignore[attr-defined]
+        assert "xp-card-needed" in _text(d, "#applied")
+        faq = yaml.safe_load((settings.faq_dir / "cross_province.yaml").read_text("utf-8"))
+        [entry] = [e for e in faq["entries"] if e["id"] == "xp-card-needed"]
+        assert "医保卡丢了怎么办" in entry["questions"]["zh"]
+        result = Engine.from_dir(settings.faq_dir, today=TODAY).ask("医保卡丢了怎么办")
+        assert (result.status, result.entry_id) == ("answer", "xp-card-needed")
+
+        # Dismiss the pets group: it moves to the dismissed list, with who.
+        group = next(g for g in d.find_elements(By.CSS_SELECTOR, "article.group")  # type: ignore[attr-defined]
+                     if "宠物看病" in g.text)
+        group.find_element(By.CSS_SELECTOR, "button.dismiss-button").click()
+        assert "宠物看病" in _text(d, "#dismissed")
+        assert all("宠物看病" not in g.text for g in d.find_elements(  # type: ignore[attr-defined]
+            By.CSS_SELECTOR, "article.group"))
+
+        # Search, then download the CSV of that search.
+        d.find_element(By.ID, "nav-questions").click()  # type: ignore[attr-defined]
+        d.find_element(By.ID, "q").send_keys("医保卡")  # type: ignore[attr-defined]
+        Select(d.find_element(By.ID, "status")).select_by_value("fallback")  # type: ignore[attr-defined]
+        d.find_element(By.ID, "search").click()  # type: ignore[attr-defined]
+        rows = d.find_elements(By.CSS_SELECTOR, "#results tbody tr")  # type: ignore[attr-defined]
+        assert len(rows) == 6 and all("医保卡丢了" in r.text for r in rows)
+        _shot(d, "questions", tmp_path)
+        d.find_element(By.ID, "csv").click()  # type: ignore[attr-defined]
+        path = tmp_path / "downloads" / "questions.csv"
+        for _ in range(100):
+            if path.exists():
+                break
+            time.sleep(0.1)
+        raw = path.read_text(encoding="utf-8")
+        assert raw.startswith("\ufeff")
+        table = list(csv.reader(raw[1:].splitlines()))
+        assert tuple(table[0]) == EXPORT_COLUMNS and len(table) == 7
+        assert {r[EXPORT_COLUMNS.index("status")] for r in table[1:]} == {"fallback"}
+
+        # The other pages.
+        d.find_element(By.ID, "nav-feedback").click()  # type: ignore[attr-defined]
+        _shot(d, "feedback", tmp_path)
+        d.get(f"{served.url}/entry/xp-card-needed")  # type: ignore[attr-defined]
+        assert "医保卡丢了怎么办" in _text(d, "#phrasings-zh")
+        _shot(d, "entry", tmp_path)
+        d.find_element(By.ID, "nav-health").click()  # type: ignore[attr-defined]
+        assert "xp-card-needed" in _text(d, "#changes")
+        _shot(d, "health", tmp_path)
+
+        # Sign out: the sign-in page, and the pages are closed.
+        d.find_element(By.ID, "signout").click()  # type: ignore[attr-defined]
+        assert d.find_element(By.ID, "signin-error")  # type: ignore[attr-defined]
+        d.get(served.url + "/")  # type: ignore[attr-defined]
+        assert d.find_element(By.ID, "signin-help")  # type: ignore[attr-defined]
