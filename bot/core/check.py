@@ -104,6 +104,10 @@ def overlaps(kb: KnowledgeBase, threshold: float = OVERLAP_THRESHOLD) -> list[Ov
             rows.extend(_Row(e.id, q, norm(q), e.file, e.phrasing_line(lang, i))
                         for i, q in enumerate(qs))
     texts = [r.text for r in rows]
+    first_of_entry = [0] * len(rows)  # index of the first row of each row's entry
+    for i in range(1, len(rows)):
+        same = rows[i].entry == rows[i - 1].entry
+        first_of_entry[i] = first_of_entry[i - 1] if same else i
     grams = [_grams(t) for t in texts]
     freq: Counter[str] = Counter(chain.from_iterable(grams))
     # One global order, rarest first (ties by the token, so every phrasing agrees).
@@ -125,6 +129,9 @@ def overlaps(kb: KnowledgeBase, threshold: float = OVERLAP_THRESHOLD) -> list[Ov
             unbounded.append(i)
         for g in prefix:
             index[g].append(i)
+        # Phrasings of the same entry are its own and never a warning: they come right
+        # before it, so drop them as one range instead of scoring them.
+        earlier.difference_update(range(first_of_entry[i], i))
         if not earlier:
             continue
         cands = list(earlier)
