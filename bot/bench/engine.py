@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz, process
 
+from bot.bench.check import print_overlap_check
 from bot.bench.evaluation import DEFAULT_SET, Case, load_cases
 from bot.core.engine import Engine
 from bot.core.kb import Entry, KnowledgeBase, load_kb
@@ -181,4 +182,5 @@ def main(args: argparse.Namespace) -> int:
         f"peak RSS: {rss_real:.0f} MB with the real FAQ; "
         f"{_peak_rss_mb():.0f} MB after the 10,000-entry KB"
     )
+    print_overlap_check(kb)
     return 0

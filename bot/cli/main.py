@@ -88,6 +88,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-faq", help="validate the FAQ and summarise it")
     p.add_argument("directory", nargs="?", type=Path)
+    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG)
     p.set_defaults(func=lambda a: faq.check_faq(a, a.settings))
 
     p = sub.add_parser("eval", help="accuracy on the labelled evaluation set")

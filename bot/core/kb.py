@@ -18,7 +18,7 @@ import yaml
 from bot.core.languages import DEFAULT_LANG, LANGUAGES, MIN_PHRASINGS
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE_RE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 # Files in faq/ that are not topic files.
 SPECIAL_FILES = ("sources.yaml", "synonyms.yaml", "regions.yaml")
 
@@ -95,6 +95,17 @@ class Entry:
     questions: Mapping[str, tuple[str, ...]]
     keywords: tuple[str, ...]
     variants: tuple[Variant, ...]
+    # Where the entry and each phrasing are in `file`, for messages that point an admin at
+    # a line (duplicate ids, near-duplicate phrasings); None when unknown.
+    line: int | None = field(default=None, compare=False)
+    phrasing_lines: Mapping[str, tuple[int | None, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def phrasing_line(self, lang: str, index: int) -> int | None:
+        """The line of phrasing `index` in `lang`, else the entry's line."""
+        lines = self.phrasing_lines.get(lang, ())
+        return (lines[index] if index < len(lines) else None) or self.line
 
     def question(self, lang: str) -> str:
         """The canonical question (the first phrasing) in `lang`, zh when missing."""
@@ -178,7 +189,31 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     return mapping
 
 
+class _Lines(list[Any]):
+    """A YAML sequence that remembers the line of each item (phrasings point to their line)."""
+
+    lines: tuple[int, ...] = ()
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _Lines:
+    items = _Lines(loader.construct_sequence(node, deep=True))
+    items.lines = tuple(child.start_mark.line + 1 for child in node.value)
+    return items
+
+
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML builds a date from an unquoted 2025-02-30 and raises ValueError, which would
+    # escape as a bare traceback with no file or line; keep the text instead, so that the
+    # field's own check names file, entry, field and line.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -194,6 +229,11 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         problems.append(Problem(path.name, f"YAML syntax error: {reason}", line=line))
+        return None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # A value no constructor can build (nesting too deep, a number out of range):
+        # a problem of this file, never a crash of the loader.
+        problems.append(Problem(path.name, f"YAML value error: {exc}"))
         return None
 
 
@@ -226,14 +266,35 @@ def _tidy(text: str) -> str:
     return " ".join(_CJK_GAP.sub("", text).split())
 
 
+# Years a report can date from; also keeps the staleness arithmetic inside dt.date's range.
+_MIN_YEAR, _MAX_YEAR = 1901, 2199
+
+
 def _date(value: Any) -> str | None:
-    # YAML turns an unquoted 2024-02-27 into a date; accept both spellings.
+    """YYYY, YYYY-MM or YYYY-MM-DD naming a real calendar day or month, else None."""
+    # YAML turns an unquoted 2024-02-27 into a date (and 2024-02-27 10:00 into a datetime,
+    # a subclass); accept both spellings, the day only.
+    if isinstance(value, dt.datetime):
+        value = value.date()
     if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, int) and 1900 < value < 2200:
-        return str(value)
+        return value.isoformat() if _MIN_YEAR <= value.year <= _MAX_YEAR else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
     text = _text(value)
-    return text if text and _DATE_RE.match(text) else None
+    if not text or not _DATE_RE.fullmatch(text):
+        return None
+    parts = [int(p) for p in text.split("-")]
+    year, month, day = [*parts, 1, 1][:3]
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
+        return None
+    try:
+        dt.date(year, month, day)  # 2025-02-30, 2025-13-21: no such day or month
+    except ValueError:
+        return None
+    return text
+
+
+_BAD_DATE = "missing, or not a real date as YYYY, YYYY-MM or YYYY-MM-DD"
 
 
 def _str_list(value: Any) -> tuple[str, ...] | None:
@@ -268,9 +329,7 @@ def _load_sources(raw: Any, problems: list[Problem]) -> dict[str, Source]:
             values[key] = v or ""
         date = _date(rec.get("date"))
         if date is None:
-            problems.append(
-                Problem(fname, "missing or not YYYY[-MM[-DD]]", sid, "date", _line(rec))
-            )
+            problems.append(Problem(fname, _BAD_DATE, sid, "date", _line(rec)))
         if sid in out:
             problems.append(Problem(fname, "duplicate source id", sid, "id", _line(rec)))
         out[sid] = Source(
@@ -362,9 +421,7 @@ def _load_variant(
         ok = False
     as_of = _date(rec.get("as_of"))
     if as_of is None:
-        ctx.problems.append(
-            Problem(fname, "missing or not YYYY[-MM[-DD]]", eid, prefix + "as_of", _line(rec))
-        )
+        ctx.problems.append(Problem(fname, _BAD_DATE, eid, prefix + "as_of", _line(rec)))
         ok = False
     answer = rec.get("answer")
     texts: dict[str, str] = {}
@@ -402,8 +459,12 @@ def _load_entry(rec: Any, topic: str, fname: str, ctx: _Ctx) -> Entry | None:
     n_problems = len(ctx.problems)
     qs = rec.get("questions")
     questions: dict[str, tuple[str, ...]] = {}
+    phrasing_lines: dict[str, tuple[int | None, ...]] = {}
     for lang, minimum in MIN_PHRASINGS.items():
-        items = _str_list(qs.get(lang)) if isinstance(qs, dict) else None
+        raw_items = qs.get(lang) if isinstance(qs, dict) else None
+        items = _str_list(raw_items)
+        if isinstance(raw_items, _Lines):
+            phrasing_lines[lang] = raw_items.lines
         if items is None or len(items) < minimum:
             ctx.problems.append(
                 Problem(
@@ -444,7 +505,8 @@ def _load_entry(rec: Any, topic: str, fname: str, ctx: _Ctx) -> Entry | None:
         ctx.problems.append(Problem(fname, "must be a non-empty list", eid, "variants", line))
     if len(ctx.problems) > n_problems:
         return None
-    return Entry(eid, topic, fname, questions, keywords or (), tuple(variants))
+    return Entry(eid, topic, fname, questions, keywords or (), tuple(variants), line=line,
+                 phrasing_lines=phrasing_lines)
 
 
 def _load_topic_file(path: Path, ctx: _Ctx) -> tuple[Topic | None, list[Entry]]:
@@ -525,8 +587,12 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
     by_id: dict[str, Entry] = {}
     for e in entries:
         if e.id in by_id:
-            other = by_id[e.id].file
-            problems.append(Problem(e.file, f"duplicate id (also in {other})", e.id, "id"))
+            first = by_id[e.id]
+            where = first.file + (f":{first.line}" if first.line else "")
+            problems.append(
+                Problem(e.file, f"duplicate id (also in {where})", e.id, "id", e.line)
+            )
+            continue  # keep pointing at the first one
         by_id[e.id] = e
     if problems:
         raise FaqError(problems)

@@ -91,3 +91,33 @@ def test_runs_from_another_directory(tmp_path: Path) -> None:
     out = run_bot("ask", "--json", "长护险", cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["question"] == "长护险"
+
+
+def test_check_faq_counts_one_problem_in_the_singular(tmp_path: Path) -> None:
+    import shutil
+
+    faq = tmp_path / "faq"
+    shutil.copytree(ROOT / "faq", faq)
+    (faq / "family_doctor.yaml").write_text("topic: [\n", encoding="utf-8")
+    out = run_bot("check-faq", str(faq), "--lang", "en")
+    assert "(1 problem):" in out.stderr, out.stderr
+
+
+def test_check_faq_near_duplicate_warning_gives_file_and_line_of_both(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.core.kb import load_kb
+
+    faq = tmp_path / "faq"
+    shutil.copytree(ROOT / "faq", faq)
+    kb = load_kb(faq)
+    a, b = kb.entries_in("long_term_care")[:2]
+    path = faq / b.file
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        b.questions["zh"][0], a.questions["zh"][0], 1), encoding="utf-8")
+    out = run_bot("check-faq", str(faq), "--lang", "en")
+    assert out.returncode == 0, out.stderr
+    warning = next(line for line in out.stdout.splitlines() if line.startswith("warning"))
+    assert f"{a.file}:{a.phrasing_line('zh', 0)} '{a.id}'" in warning, warning
+    assert f"{b.file}:{b.phrasing_line('zh', 0)} '{b.id}'" in warning, warning
+    assert "1 overlap warning" in out.stdout and "warnings" not in out.stdout

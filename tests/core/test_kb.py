@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.kb import FaqError, KnowledgeBase, load_kb
 from bot.core.languages import MIN_PHRASINGS
+from tests.helpers import FAQ_DIR
 
 MINI_TOPIC = """\
 topic: {{id: {stem}, zh: 测试, en: Test}}
@@ -112,3 +113,59 @@ def test_unquoted_dates_are_accepted(faq_copy: Path) -> None:
 
 def test_core_topics_are_the_three_flagged(kb: KnowledgeBase) -> None:
     assert {t.id for t in kb.core_topics} == {"cross_province", "long_term_care", "family_doctor"}
+
+
+# --------------------------------------------------------------------------- impossible dates
+
+
+@pytest.mark.parametrize(
+    "as_of", ['"2025-02-30"', '"2025-13-21"', "2025-02-30", "2025-13-21", '"2025-00"', '"0000"',
+              '"２０２５-03-21"', "9999-12-31"],
+)
+def test_impossible_as_of_is_rejected_with_file_entry_field_and_line(
+    faq_copy: Path, as_of: str
+) -> None:
+    path = write_topic(faq_copy, "zz_date", eid="t-date")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"2025-03-21"', as_of), encoding="utf-8"
+    )
+    found = problems_of(faq_copy)
+    # The entry mapping starts on line 3 of MINI_TOPIC.
+    assert any(p.startswith("zz_date.yaml:3 entry 't-date' field 'as_of'") for p in found), found
+
+
+def test_impossible_source_date_is_rejected_with_file_and_entry(faq_copy: Path) -> None:
+    path = faq_copy / "sources.yaml"
+    text = path.read_text(encoding="utf-8")
+    import re
+
+    text, n = re.subn(r"date: \"?\d{4}-\d{2}-\d{2}\"?", "date: 2024-02-31", text, count=1)
+    assert n == 1
+    path.write_text(text, encoding="utf-8")
+    found = problems_of(faq_copy)
+    assert any(p.startswith("sources.yaml:") and "field 'date'" in p for p in found), found
+
+
+def test_valid_partial_dates_still_load(faq_copy: Path) -> None:
+    path = write_topic(faq_copy, "zz_date", eid="t-date")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"2025-03-21"', '"2024-02"'), encoding="utf-8"
+    )
+    assert load_kb(faq_copy).entry("t-date").variants[0].as_of == "2024-02"
+
+
+def test_duplicate_id_gives_file_and_line_of_both(faq_copy: Path, kb: KnowledgeBase) -> None:
+    existing = kb.entries[0]
+    assert existing.line is not None
+    write_topic(faq_copy, "zz_dupe", eid=existing.id)
+    found = problems_of(faq_copy)
+    assert any(p.startswith(f"zz_dupe.yaml:3 entry '{existing.id}'")
+               and f"{existing.file}:{existing.line}" in p for p in found), found
+
+
+def test_phrasings_know_their_lines(kb: KnowledgeBase) -> None:
+    for e in kb.entries[:5]:
+        lines = (FAQ_DIR / e.file).read_text(encoding="utf-8").splitlines()
+        for i, q in enumerate(e.questions["zh"]):
+            line = e.phrasing_line("zh", i)
+            assert line is not None and q in lines[line - 1], (e.id, q)
