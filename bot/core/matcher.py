@@ -22,13 +22,17 @@ to postings), not a dict per phrasing: a 10,000-entry FAQ fits in tens of megaby
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import accumulate, chain, count, repeat
+from operator import add, mul, sub, truediv
 
 from rapidfuzz import fuzz, process
 
@@ -37,7 +41,7 @@ from bot.core.normalize import tokens
 from bot.core.words import words
 
 # Keywords count this many times over a phrasing's words: an admin listed them as evidence.
-KEYWORD_BOOST = 2.0
+KEYWORD_BOOST = 2
 # How many entries by each first-pass score (n-gram cosine, BM25) get the costlier
 # phrasing-level comparisons.
 CANDIDATES = 10
@@ -49,6 +53,12 @@ BM25_B = 0.75
 # Weights of the first-pass score that orders candidates and measures the margin to the
 # runner-up; the calibrated confidence (confidence.py) makes the decision.
 PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy, BM25
+# Postings read per question and kind of evidence before the commonest tokens are left to
+# the candidates' second pass: the whole real FAQ fits many times over; a 10,000-entry
+# FAQ's 医 (thousands of entries) does not.
+POSTINGS_BUDGET = 6000
+# 1 + log(count) for small counts, looked up instead of computed per token.
+_TF = tuple(1.0 + math.log(c) if c else 0.0 for c in range(32))
 
 
 @dataclass(frozen=True)
@@ -68,31 +78,100 @@ class Evidence:
         return a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
 
 
-class _Vocab:
-    """String -> dense id, so postings and vectors hold 4-byte ints, not strings."""
+def _csr(
+    bags: list[tuple[array[int], array[int]]], vocab_size: int
+) -> tuple[array[int], array[int], array[int]]:
+    """Postings of every token in one flat layout: token t's entries are
+    ids[offsets[t]:offsets[t + 1]] (ascending), with their counts beside them.
 
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+    One array per kind instead of two array objects per token: a 10,000-entry FAQ has
+    hundreds of thousands of distinct bigrams, most used once. Filled through `map`, so
+    that no Python-level loop runs per posting; the lists hold only shared int objects
+    (the entry's index, small counts), so the transient cost is their pointers."""
+    lists: list[list[int]] = [[] for _ in range(vocab_size)]
+    for i, (ids, _) in enumerate(bags):
+        _drain(map(list.append, map(lists.__getitem__, ids), repeat(i)))
+    offsets = array("i", [0])
+    offsets.extend(accumulate(map(len, lists)))
+    post_ids = array("i", chain.from_iterable(lists))
+    lists = [[] for _ in range(vocab_size)]
+    for ids, counts in bags:
+        _drain(map(list.append, map(lists.__getitem__, ids), counts))
+    post_counts = array("i", chain.from_iterable(lists))
+    return offsets, post_ids, post_counts
 
-    def id(self, token: str) -> int:
-        i = self.ids.get(token)
-        if i is None:
-            i = self.ids[token] = len(self.ids)
-        return i
+
+def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
+    """A per-token value repeated along that token's postings."""
+    return chain.from_iterable(map(repeat, values, map(sub, offsets[1:], offsets)))
+
+
+def _drain(it: Iterable[object]) -> None:
+    """Run an iterator for its side effects, in C."""
+    deque(it, maxlen=0)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building a large index creates millions of
+    long-lived objects (no cycles among them), and each collection would walk them all
+    again (a third of a 10,000-entry build)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _tf(c: int) -> float:
+    return _TF[c] if c < len(_TF) else 1.0 + math.log(c)
+
+
+def _bm25_tf(c: int) -> float:
+    return c * (BM25_K1 + 1)
+
+
+def _unit_rows(
+    starts: array[int], toks: array[int], counts: array[int], idf: array[float]
+) -> array[float]:
+    """Every phrasing's tf-idf vector divided by its length, over the flat row arrays at
+    once (C-level iteration: a 10,000-entry FAQ has 3 million row tokens)."""
+    raw = array("d", map(mul, map(_tf, counts), map(idf.__getitem__, toks)))
+    cum = array("d", [0.0])
+    cum.extend(accumulate(map(mul, raw, raw)))
+    ends = starts[1:]
+    lengths = [
+        math.sqrt(x) or 1.0
+        for x in map(sub, map(cum.__getitem__, ends), map(cum.__getitem__, starts))
+    ]
+    per_token = chain.from_iterable(map(repeat, lengths, map(sub, ends, starts)))
+    return array("f", map(truediv, raw, per_token))
+
+
+def _dot(query: dict[int, float], toks: array[int], ws: array[float]) -> float:
+    """Sparse dot product of a query vector with one stored vector, at C speed."""
+    return sum(map(mul, map(query.get, toks, repeat(0.0)), ws))
 
 
 class Index:
     """Everything about the KB's phrasings that can be computed once."""
 
     def __init__(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
+        with _no_gc():
+            self._build(kb, normalizer)
+
+    def _build(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
         self.normalizer = normalizer
         self.entry_ids = [e.id for e in kb.entries]
         n = len(kb.entries)
-        # Synthetic or templated FAQs repeat keywords and answers: prepare each text once.
+        # Keywords and answers repeat across entries (templated FAQs, variants): prepare
+        # each such text once. Phrasings are nearly all distinct and are not kept.
         norm_cache: dict[str, str] = {}
         words_cache: dict[str, list[str]] = {}
 
-        def norm(text: str) -> str:
+        def norm_of(text: str) -> str:
             out = norm_cache.get(text)
             if out is None:
                 out = norm_cache[text] = normalizer(text)
@@ -101,101 +180,113 @@ class Index:
         def words_of(text: str) -> list[str]:
             out = words_cache.get(text)
             if out is None:
-                out = words_cache[text] = words(norm(text))
+                out = words_cache[text] = words(norm_of(text))
             return out
 
-        chars, wvocab = _Vocab(), _Vocab()
-        # Per-entry bags, kept as (ids, counts) arrays until the IDFs are known.
-        entry_bags: list[tuple[array[int], array[float]]] = []
-        entry_words: list[tuple[array[int], array[float]]] = []
-        entry_len: list[float] = []
+        # Token -> dense id; a new token gets the next id, without a Python-level call.
+        char_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        cid, wid = char_ids.__getitem__, word_ids.__getitem__
+        # Per-entry bags (token ids, counts), compact until the IDFs are known.
+        char_bags: list[tuple[array[int], array[int]]] = []
+        word_bags: list[tuple[array[int], array[int]]] = []
         self.cover: list[array[int]] = []  # sorted word ids each entry uses anywhere
         self.phrasings: list[str] = []
         self.phrasing_entry = array("i")
         self.entry_rows: list[tuple[int, int]] = []  # [start, end) of its rows
-        row_counts: list[Counter[int]] = []
+        # Rows (phrasings) as flat arrays: token ids and their counts.
+        row_start = array("i", [0])
+        row_tok = array("i")
+        row_count = array("i")
         for i, entry in enumerate(kb.entries):
-            bag: defaultdict[int, float] = defaultdict(float)
-            wbag: defaultdict[int, float] = defaultdict(float)
+            bag: Counter[int] = Counter()
+            wbag: Counter[int] = Counter()
             start = len(self.phrasings)
             for lang_phrasings in entry.questions.values():
                 for q in lang_phrasings:
-                    text = norm(q)
+                    text = normalizer(q)
                     if not text:
                         continue
-                    tok_ids = [chars.id(tok) for tok in tokens(text)]
-                    for t in set(tok_ids):
-                        bag[t] += 1.0
-                    row_counts.append(Counter(tok_ids))
+                    counts = Counter(map(cid, tokens(text)))
+                    bag.update(counts.keys())  # each phrasing counts a token once
+                    row_tok.extend(counts.keys())
+                    row_count.extend(counts.values())
+                    row_start.append(len(row_tok))
                     self.phrasings.append(text)
                     self.phrasing_entry.append(i)
-                    for w in words_of(q):
-                        wbag[wvocab.id(w)] += 1.0
+                    wbag.update(map(wid, words(text)))
             for kw in entry.keywords:
-                for tok in set(tokens(norm(kw))):
-                    bag[chars.id(tok)] += KEYWORD_BOOST
-                for w in words_of(kw):
-                    wbag[wvocab.id(w)] += KEYWORD_BOOST
+                for t in set(map(cid, tokens(norm_of(kw)))):
+                    bag[t] += KEYWORD_BOOST
+                for t in map(wid, words_of(kw)):
+                    wbag[t] += KEYWORD_BOOST
             self.entry_rows.append((start, len(self.phrasings)))
-            entry_bags.append((array("i", bag.keys()), array("f", bag.values())))
-            entry_words.append((array("i", wbag.keys()), array("f", wbag.values())))
-            entry_len.append(sum(wbag.values()))
+            char_bags.append((array("i", bag.keys()), array("i", bag.values())))
+            word_bags.append((array("i", wbag.keys()), array("i", wbag.values())))
             used = set(wbag)
             for v in entry.variants:
                 for answer in v.answer.values():
-                    used.update(wvocab.id(w) for w in words_of(answer))
+                    used.update(map(wid, words_of(answer)))
             self.cover.append(array("i", sorted(used)))
+        norm_cache.clear()
+        words_cache.clear()
         self.phrasing_entry_list = self.phrasing_entry.tolist()
+        # Plain dicts from here on: a look-up must not add the question's words.
+        self.char_ids = dict(char_ids)
+        self.word_ids = dict(word_ids)
+        del char_ids, word_ids
 
-        self.char_ids = chars.ids
-        self.word_ids = wvocab.ids
         # --- character n-grams: IDF, entry postings, phrasing vectors
-        df = [0] * len(chars.ids)
-        for bag_ids, _ in entry_bags:
-            for t in bag_ids:
-                df[t] += 1
-        self.idf = array("f", (math.log((n + 1) / (c + 1)) + 1.0 for c in df))
+        n_chars = len(self.char_ids)
+        self.post_off, self.post_ids, counts_ = _csr(char_bags, n_chars)
+        df = list(map(sub, self.post_off[1:], self.post_off))
+        self.idf = array("f", (math.log((n + 1) / (d + 1)) + 1.0 for d in df))
         # A token the FAQ never uses is as informative as the rarest one: counting it in
         # the question's norm is what lowers the score of off-topic questions.
         self.unknown_idf = math.log(n + 1) + 1.0
-        self.post_ids: list[array[int]] = [array("i") for _ in df]
-        self.post_w: list[array[float]] = [array("f") for _ in df]
-        for i, (bag_ids, bag_counts) in enumerate(entry_bags):
-            # Sublinear term frequency: ten phrasings sharing a word is not ten times the
-            # evidence.
-            ws = [
-                (1.0 + math.log(c)) * self.idf[t]
-                for t, c in zip(bag_ids, bag_counts, strict=True)
-            ]
-            length = math.sqrt(sum(x * x for x in ws)) or 1.0
-            for t, x in zip(bag_ids, ws, strict=True):
-                self.post_ids[t].append(i)
-                self.post_w[t].append(x / length)
-        self.row_start = array("i", [0])
-        self.row_tok = array("i")
-        self.row_w = array("f")
-        for counts_ in row_counts:
-            ws = [(1.0 + math.log(c)) * self.idf[t] for t, c in counts_.items()]
-            length = math.sqrt(sum(w * w for w in ws)) or 1.0
-            self.row_tok.extend(counts_.keys())
-            self.row_w.extend(w / length for w in ws)
-            self.row_start.append(len(self.row_tok))
+        idf = self.idf
+        # Sublinear term frequency: ten phrasings sharing a word is not ten times the
+        # evidence. An entry's weight: tf * idf / the length of its vector.
+        lengths = []
+        for ids, cs in char_bags:
+            ws = list(map(mul, map(_tf, cs), map(idf.__getitem__, ids)))
+            lengths.append(math.sqrt(sum(map(mul, ws, ws))) or 1.0)
+        del char_bags
+        self.post_w = array(
+            "f",
+            map(
+                truediv,
+                map(mul, map(_tf, counts_), _per_posting(idf, self.post_off)),
+                map(lengths.__getitem__, self.post_ids),
+            ),
+        )
+        del counts_
+        self.row_start = row_start
+        self.row_tok = row_tok
+        self.row_w = _unit_rows(row_start, row_tok, row_count, idf)
+        del row_count
+
         # --- words: BM25 postings and IDF
-        wdf = [0] * len(wvocab.ids)
-        for bag_ids, _ in entry_words:
-            for t in bag_ids:
-                wdf[t] += 1
+        self.wpost_off, self.wpost_ids, tfs = _csr(word_bags, len(self.word_ids))
+        wdf = list(map(sub, self.wpost_off[1:], self.wpost_off))
         # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
-        self.widf = array("f", (math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for c in wdf))
+        self.widf = array("f", (math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in wdf))
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
+        entry_len = [sum(cs) for _, cs in word_bags]
+        del word_bags
         avg_len = (sum(entry_len) / n) if n else 1.0
-        self.wpost_ids: list[array[int]] = [array("i") for _ in wdf]
-        self.wpost_w: list[array[float]] = [array("f") for _ in wdf]
-        for i, (bag_ids, bag_counts) in enumerate(entry_words):
-            norm_len = BM25_K1 * (1 - BM25_B + BM25_B * entry_len[i] / (avg_len or 1.0))
-            for t, tf in zip(bag_ids, bag_counts, strict=True):
-                self.wpost_ids[t].append(i)
-                self.wpost_w[t].append(self.widf[t] * tf * (BM25_K1 + 1) / (tf + norm_len))
+        norm_len = [
+            BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len
+        ]
+        # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
+        self.wpost_w = array(
+            "f",
+            map(
+                truediv,
+                map(mul, _per_posting(self.widf, self.wpost_off), map(_bm25_tf, tfs)),
+                map(add, tfs, map(norm_len.__getitem__, self.wpost_ids)),
+            ),
+        )
 
     # ------------------------------------------------------------------ query side
 
@@ -213,14 +304,53 @@ class Index:
         length = math.sqrt(sq) or 1.0
         return {t: w / length for t, w in weights.items()}
 
-    def _accumulate(
-        self, query: Iterable[tuple[int, float]], ids: list[array[int]], ws: list[array[float]]
-    ) -> list[float]:
-        acc = [0.0] * len(self.entry_ids)
-        for t, qw in query:
-            for i, w in zip(ids[t], ws[t], strict=True):
-                acc[i] += qw * w
-        return acc
+    def _first_pass(
+        self,
+        query: dict[int, float],
+        off: array[int],
+        ids: array[int],
+        ws: array[float],
+    ) -> tuple[dict[int, float], list[int]]:
+        """Partial scores from the rarer query tokens, and the tokens left out.
+
+        Tokens are walked rarest first until POSTINGS_BUDGET postings have been read: in a
+        large FAQ a token used by thousands of entries (医, 报销) costs the most and tells
+        the least about which entry is meant. The tokens left out are added back exactly
+        for the candidates only (`_complete`). In the real FAQ every token fits."""
+        acc: dict[int, float] = {}
+        get = acc.get
+        skipped: list[int] = []
+        walked = 0
+        for t in sorted(query, key=lambda t: off[t + 1] - off[t]):
+            a, b = off[t], off[t + 1]
+            if walked and walked + (b - a) > POSTINGS_BUDGET:
+                skipped.append(t)
+                continue
+            walked += b - a
+            qw = query[t]
+            for i, w in zip(ids[a:b], ws[a:b], strict=True):
+                acc[i] = get(i, 0.0) + qw * w
+        return acc, skipped
+
+    @staticmethod
+    def _complete(
+        acc: dict[int, float],
+        candidates: Iterable[int],
+        skipped: list[int],
+        query: dict[int, float],
+        off: array[int],
+        ids: array[int],
+        ws: array[float],
+    ) -> None:
+        """Add the skipped tokens' contributions to the candidates' scores (binary search
+        in each posting list, which is sorted by entry)."""
+        for t in skipped:
+            a, b = off[t], off[t + 1]
+            qw = query[t]
+            for i in candidates:
+                k = bisect_left(ids, i, a, b)
+                if k < b and ids[k] == i:
+                    acc[i] = acc.get(i, 0.0) + qw * ws[k]
 
     def _word_idf(self, w: str) -> float:
         t = self.word_ids.get(w)
@@ -234,28 +364,28 @@ class Index:
         qwords = set(words(normalized))
         if not query and not qwords:
             return []
-        cos = self._accumulate(query.items(), self.post_ids, self.post_w)
-        known = [(self.word_ids[w], 1.0) for w in qwords if w in self.word_ids]
-        bm = self._accumulate(known, self.wpost_ids, self.wpost_w)
-        qidf = {w: self._word_idf(w) for w in qwords}
-        bm_max = sum(qidf.values()) * (BM25_K1 + 1) or 1.0
-        n = len(self.entry_ids)
-        top = set(heapq.nlargest(CANDIDATES, range(n), key=cos.__getitem__))
-        top.update(heapq.nlargest(CANDIDATES, range(n), key=bm.__getitem__))
-        top = {i for i in top if cos[i] > 0 or bm[i] > 0}
+        cos, cskip = self._first_pass(query, self.post_off, self.post_ids, self.post_w)
+        wquery = {self.word_ids[w]: 1.0 for w in qwords if w in self.word_ids}
+        bm, wskip = self._first_pass(wquery, self.wpost_off, self.wpost_ids, self.wpost_w)
+        top = set(heapq.nlargest(CANDIDATES, cos, key=cos.__getitem__))
+        top.update(heapq.nlargest(CANDIDATES, bm, key=bm.__getitem__))
         if not top:
             return []
+        if cskip:
+            self._complete(cos, top, cskip, query, self.post_off, self.post_ids, self.post_w)
+        if wskip:
+            self._complete(bm, top, wskip, wquery, self.wpost_off, self.wpost_ids, self.wpost_w)
+        qidf = {w: self._word_idf(w) for w in qwords}
+        bm_max = sum(qidf.values()) * (BM25_K1 + 1) or 1.0
         best_cos: dict[int, float] = dict.fromkeys(top, 0.0)
         best_fuzz: dict[int, float] = dict.fromkeys(top, 0.0)
         rows = [r for i in sorted(top) for r in range(*self.entry_rows[i])]
-        qget = query.get
+        starts, toks, rws = self.row_start, self.row_tok, self.row_w
+        entry_of = self.phrasing_entry_list
         for r in rows:
-            a, b = self.row_start[r], self.row_start[r + 1]
-            c = sum(
-                qget(t, 0.0) * w
-                for t, w in zip(self.row_tok[a:b], self.row_w[a:b], strict=True)
-            )
-            i = self.phrasing_entry_list[r]
+            a, b = starts[r], starts[r + 1]
+            c = _dot(query, toks[a:b], rws[a:b])
+            i = entry_of[r]
             if c > best_cos[i]:
                 best_cos[i] = c
         # One C++ call over the candidates' pre-normalized phrasings.
@@ -268,17 +398,17 @@ class Index:
             limit=None,
         )
         for _, score, pos in matches:
-            i = self.phrasing_entry_list[rows[pos]]
+            i = entry_of[rows[pos]]
             best_fuzz[i] = max(best_fuzz[i], score / 100.0)
         out = []
         for i in top:
             out.append(
                 Evidence(
                     entry=i,
-                    cosine=min(1.0, cos[i]),
+                    cosine=min(1.0, cos.get(i, 0.0)),
                     phrasing=min(1.0, best_cos[i]),
                     fuzzy=best_fuzz[i],
-                    bm25=min(1.0, bm[i] / bm_max),
+                    bm25=min(1.0, bm.get(i, 0.0) / bm_max),
                     coverage=self.coverage(i, qidf),
                 )
             )

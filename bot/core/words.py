@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import rjieba
 
@@ -69,24 +70,28 @@ def add_user_words(words: Iterable[str]) -> None:
             _added.add(w)
 
 
+@lru_cache(maxsize=1 << 16)
+def _latin(part: str) -> tuple[str, ...]:
+    """The content words of one Latin run, stemmed (cached: a FAQ repeats its words)."""
+    return tuple(
+        w if w.isdigit() else stem(w) for w in _LATIN_WORD.findall(part) if w not in EN_STOP
+    )
+
+
 def words(normalized: str) -> list[str]:
     """Content words of a normalized text: Chinese words and stemmed English words."""
     out: list[str] = []
-    for part in normalized.split():
-        if part.isascii():
-            for w in _LATIN_WORD.findall(part):
-                if w not in EN_STOP:
-                    out.append(stem(w) if not w.isdigit() else w)
+    if normalized.isascii():
+        for part in normalized.split():
+            out.extend(_latin(part))
+        return out
+    # One segmenter call for the whole text: it keeps Latin runs whole and returns the
+    # spaces between parts as tokens of their own.
+    for w in rjieba.cut(normalized, False):
+        if w in ZH_STOP or w == " ":
             continue
-        for w in rjieba.cut(part, False):
-            if w in ZH_STOP:
-                continue
-            if w.isascii():
-                out.extend(
-                    stem(x) if not x.isdigit() else x
-                    for x in _LATIN_WORD.findall(w)
-                    if x not in EN_STOP
-                )
-            else:
-                out.append(w)
+        if w.isascii():
+            out.extend(_latin(w))
+        else:
+            out.append(w)
     return out
