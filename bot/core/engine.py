@@ -178,6 +178,7 @@ class Engine:
         n_words = self.index.query_size(prepared)
         first = evs[0].prescore
         second = evs[1].prescore if len(evs) > 1 else 0.0
+        wholes = None if whole is None else self.index.coverages([e.entry for e in evs], whole)
         out = []
         for k, ev in enumerate(evs):
             entry_id = self.index.entry_ids[ev.entry]
@@ -188,7 +189,7 @@ class Engine:
                 region,
                 n_words,
                 clause=whole is not None,
-                whole_coverage=None if whole is None else self.index.coverage(ev.entry, whole),
+                whole_coverage=None if wholes is None else wholes[ev.entry],
             )
             out.append(
                 Scored(

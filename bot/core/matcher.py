@@ -31,7 +31,8 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import accumulate, chain, count, repeat
+from functools import lru_cache
+from itertools import accumulate, chain, compress, count, repeat
 from operator import add, mul, sub, truediv
 
 from rapidfuzz import fuzz, process
@@ -44,7 +45,7 @@ from bot.core.words import words
 KEYWORD_BOOST = 2
 # How many entries by each first-pass score (n-gram cosine, BM25) get the costlier
 # phrasing-level comparisons.
-CANDIDATES = 10
+CANDIDATES = 5
 # rapidfuzz scores below this are treated as no resemblance at all.
 FUZZ_CUTOFF = 30.0
 # BM25's usual constants: term-frequency saturation and document-length normalization.
@@ -148,11 +149,6 @@ def _unit_rows(
     ]
     per_token = chain.from_iterable(map(repeat, lengths, map(sub, ends, starts)))
     return array("f", map(truediv, raw, per_token))
-
-
-def _dot(query: dict[int, float], toks: array[int], ws: array[float]) -> float:
-    """Sparse dot product of a query vector with one stored vector, at C speed."""
-    return sum(map(mul, map(query.get, toks, repeat(0.0)), ws))
 
 
 class Index:
@@ -264,6 +260,14 @@ class Index:
         self.row_start = row_start
         self.row_tok = row_tok
         self.row_w = _unit_rows(row_start, row_tok, row_count, idf)
+        # The row of each row token, so a token position found in an entry's block of
+        # rows names its phrasing.
+        self.tok_row = array(
+            "i",
+            chain.from_iterable(
+                map(repeat, range(len(row_start) - 1), map(sub, row_start[1:], row_start))
+            ),
+        )
         del row_count
 
         # --- words: BM25 postings and IDF
@@ -310,31 +314,39 @@ class Index:
         off: array[int],
         ids: array[int],
         ws: array[float],
-    ) -> tuple[dict[int, float], list[int]]:
-        """Partial scores from the rarer query tokens, and the tokens left out.
+    ) -> tuple[list[float], set[int], list[int]]:
+        """Partial scores from the rarer query tokens (a dense list over entries), the
+        entries they touch, and the tokens left out.
 
         Tokens are walked rarest first until POSTINGS_BUDGET postings have been read: in a
         large FAQ a token used by thousands of entries (医, 报销) costs the most and tells
         the least about which entry is meant. The tokens left out are added back exactly
         for the candidates only (`_complete`). In the real FAQ every token fits."""
-        acc: dict[int, float] = {}
-        get = acc.get
+        acc = [0.0] * len(self.entry_ids)
+        touched: set[int] = set()
         skipped: list[int] = []
+        sizes = {t: off[t + 1] - off[t] for t in query}
+        if sum(sizes.values()) <= POSTINGS_BUDGET:
+            order: Iterable[int] = query  # all of them: no need to rank
+        else:
+            order = sorted(query, key=sizes.__getitem__)
         walked = 0
-        for t in sorted(query, key=lambda t: off[t + 1] - off[t]):
-            a, b = off[t], off[t + 1]
-            if walked and walked + (b - a) > POSTINGS_BUDGET:
+        for t in order:
+            a, size = off[t], sizes[t]
+            if walked and walked + size > POSTINGS_BUDGET:
                 skipped.append(t)
                 continue
-            walked += b - a
+            walked += size
             qw = query[t]
-            for i, w in zip(ids[a:b], ws[a:b], strict=True):
-                acc[i] = get(i, 0.0) + qw * w
-        return acc, skipped
+            hit = ids[a : a + size]
+            touched.update(hit)
+            for i, w in zip(hit, ws[a : a + size], strict=True):
+                acc[i] += qw * w
+        return acc, touched, skipped
 
     @staticmethod
     def _complete(
-        acc: dict[int, float],
+        acc: list[float],
         candidates: Iterable[int],
         skipped: list[int],
         query: dict[int, float],
@@ -350,7 +362,20 @@ class Index:
             for i in candidates:
                 k = bisect_left(ids, i, a, b)
                 if k < b and ids[k] == i:
-                    acc[i] = acc.get(i, 0.0) + qw * ws[k]
+                    acc[i] += qw * ws[k]
+
+    def _best_phrasing(self, entry: int, query: dict[int, float]) -> float:
+        """The n-gram cosine of the entry's closest phrasing. Only the few row tokens the
+        question shares are visited: they are picked out of the entry's block of row
+        tokens by a C-level filter, not by a Python loop over every row token."""
+        r0, r1 = self.entry_rows[entry]
+        a, b = self.row_start[r0], self.row_start[r1]
+        toks, ws, row_of = self.row_tok, self.row_w, self.tok_row
+        sums: dict[int, float] = {}
+        for p in compress(range(a, b), map(query.__contains__, toks[a:b])):
+            r = row_of[p]
+            sums[r] = sums.get(r, 0.0) + query[toks[p]] * ws[p]
+        return max(sums.values(), default=0.0)
 
     def _word_idf(self, w: str) -> float:
         t = self.word_ids.get(w)
@@ -361,14 +386,18 @@ class Index:
         if not normalized:
             return []
         query = self._query_chars(normalized)
-        qwords = set(words(normalized))
+        qwords = self._words(normalized)
         if not query and not qwords:
             return []
-        cos, cskip = self._first_pass(query, self.post_off, self.post_ids, self.post_w)
+        cos, ctouched, cskip = self._first_pass(
+            query, self.post_off, self.post_ids, self.post_w
+        )
         wquery = {self.word_ids[w]: 1.0 for w in qwords if w in self.word_ids}
-        bm, wskip = self._first_pass(wquery, self.wpost_off, self.wpost_ids, self.wpost_w)
-        top = set(heapq.nlargest(CANDIDATES, cos, key=cos.__getitem__))
-        top.update(heapq.nlargest(CANDIDATES, bm, key=bm.__getitem__))
+        bm, wtouched, wskip = self._first_pass(
+            wquery, self.wpost_off, self.wpost_ids, self.wpost_w
+        )
+        top = set(heapq.nlargest(CANDIDATES, ctouched, key=cos.__getitem__))
+        top.update(heapq.nlargest(CANDIDATES, wtouched, key=bm.__getitem__))
         if not top:
             return []
         if cskip:
@@ -380,14 +409,8 @@ class Index:
         best_cos: dict[int, float] = dict.fromkeys(top, 0.0)
         best_fuzz: dict[int, float] = dict.fromkeys(top, 0.0)
         rows = [r for i in sorted(top) for r in range(*self.entry_rows[i])]
-        starts, toks, rws = self.row_start, self.row_tok, self.row_w
-        entry_of = self.phrasing_entry_list
-        for r in rows:
-            a, b = starts[r], starts[r + 1]
-            c = _dot(query, toks[a:b], rws[a:b])
-            i = entry_of[r]
-            if c > best_cos[i]:
-                best_cos[i] = c
+        for i in top:
+            best_cos[i] = self._best_phrasing(i, query)
         # One C++ call over the candidates' pre-normalized phrasings.
         matches = process.extract(
             normalized,
@@ -398,42 +421,57 @@ class Index:
             limit=None,
         )
         for _, score, pos in matches:
-            i = entry_of[rows[pos]]
+            i = self.phrasing_entry_list[rows[pos]]
             best_fuzz[i] = max(best_fuzz[i], score / 100.0)
-        out = []
-        for i in top:
-            out.append(
-                Evidence(
-                    entry=i,
-                    cosine=min(1.0, cos.get(i, 0.0)),
-                    phrasing=min(1.0, best_cos[i]),
-                    fuzzy=best_fuzz[i],
-                    bm25=min(1.0, bm.get(i, 0.0) / bm_max),
-                    coverage=self.coverage(i, qidf),
-                )
+        cover = self.coverages(top, qidf)
+        out = [
+            Evidence(
+                entry=i,
+                cosine=min(1.0, cos[i]),
+                phrasing=min(1.0, best_cos[i]),
+                fuzzy=best_fuzz[i],
+                bm25=min(1.0, bm[i] / bm_max),
+                coverage=cover[i],
             )
+            for i in top
+        ]
         out.sort(key=lambda e: e.prescore, reverse=True)
         return out
 
     def query_words(self, normalized: str) -> dict[str, float]:
         """The question's content words with their IDF (unknown words: the highest)."""
-        return {w: self._word_idf(w) for w in set(words(normalized))}
+        return {w: self._word_idf(w) for w in self._words(normalized)}
 
     def coverage(self, entry: int, qidf: dict[str, float]) -> float:
         """IDF-weighted share of the question's words that the entry uses anywhere."""
+        return self.coverages((entry,), qidf)[entry]
+
+    def coverages(self, entries: Iterable[int], qidf: dict[str, float]) -> dict[int, float]:
+        """`coverage` of several entries, looking the question's words up once."""
         total = sum(qidf.values())
         if not total:
-            return 0.0
-        cover = self.cover[entry]
-        covered = 0.0
-        for w, idf in qidf.items():
-            t = self.word_ids.get(w)
-            if t is not None:
+            return dict.fromkeys(entries, 0.0)
+        get = self.word_ids.get
+        known = [(t, idf) for t, idf in ((get(w), idf) for w, idf in qidf.items()) if t is not None]
+        out: dict[int, float] = {}
+        for i in entries:
+            cover = self.cover[i]
+            n = len(cover)
+            covered = 0.0
+            for t, idf in known:
                 k = bisect_left(cover, t)
-                if k < len(cover) and cover[k] == t:
+                if k < n and cover[k] == t:
                     covered += idf
-        return covered / total
+            out[i] = covered / total
+        return out
 
     def query_size(self, normalized: str) -> int:
         """How many content words the question has (a feature: short questions are risky)."""
-        return len(set(words(normalized)))
+        return len(self._words(normalized))
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def _words(normalized: str) -> frozenset[str]:
+        # A question's words are asked for three times (evidence, size, coverage of the
+        # whole): segment it once.
+        return frozenset(words(normalized))
