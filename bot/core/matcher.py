@@ -26,7 +26,7 @@ import gc
 import heapq
 import math
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,8 +58,6 @@ PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy,
 # the candidates' second pass: the whole real FAQ fits many times over; a 10,000-entry
 # FAQ's 医 (thousands of entries) does not.
 POSTINGS_BUDGET = 6000
-# 1 + log(count) for small counts, looked up instead of computed per token.
-_TF = tuple(1.0 + math.log(c) if c else 0.0 for c in range(32))
 
 
 @dataclass(frozen=True)
@@ -95,6 +93,7 @@ def _csr(
     offsets = array("i", [0])
     offsets.extend(accumulate(map(len, lists)))
     post_ids = array("i", chain.from_iterable(lists))
+    del lists  # before the second set of lists exists: they are the build's peak memory
     lists = [[] for _ in range(vocab_size)]
     for ids, counts in bags:
         _drain(map(list.append, map(lists.__getitem__, ids), counts))
@@ -126,12 +125,11 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _tf(c: int) -> float:
-    return _TF[c] if c < len(_TF) else 1.0 + math.log(c)
-
-
-def _bm25_tf(c: int) -> float:
-    return c * (BM25_K1 + 1)
+def _tf_table(counts: array[int]) -> list[float]:
+    """1 + log(count) for every count up to the largest: looked up at C speed by `map`
+    instead of computed by a Python function per token."""
+    top = max(counts, default=0)
+    return [0.0, *(1.0 + math.log(c) for c in range(1, top + 1))]
 
 
 def _unit_rows(
@@ -139,7 +137,8 @@ def _unit_rows(
 ) -> array[float]:
     """Every phrasing's tf-idf vector divided by its length, over the flat row arrays at
     once (C-level iteration: a 10,000-entry FAQ has 3 million row tokens)."""
-    raw = array("d", map(mul, map(_tf, counts), map(idf.__getitem__, toks)))
+    tf = _tf_table(counts)
+    raw = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
     cum = array("d", [0.0])
     cum.extend(accumulate(map(mul, raw, raw)))
     ends = starts[1:]
@@ -162,27 +161,30 @@ class Index:
         self.normalizer = normalizer
         self.entry_ids = [e.id for e in kb.entries]
         n = len(kb.entries)
-        # Keywords and answers repeat across entries (templated FAQs, variants): prepare
-        # each such text once. Phrasings are nearly all distinct and are not kept.
-        norm_cache: dict[str, str] = {}
-        words_cache: dict[str, list[str]] = {}
-
-        def norm_of(text: str) -> str:
-            out = norm_cache.get(text)
-            if out is None:
-                out = norm_cache[text] = normalizer(text)
-            return out
-
-        def words_of(text: str) -> list[str]:
-            out = words_cache.get(text)
-            if out is None:
-                out = words_cache[text] = words(norm_of(text))
-            return out
-
         # Token -> dense id; a new token gets the next id, without a Python-level call.
         char_ids: defaultdict[str, int] = defaultdict(count().__next__)
         word_ids: defaultdict[str, int] = defaultdict(count().__next__)
         cid, wid = char_ids.__getitem__, word_ids.__getitem__
+        # Keywords and answers repeat across entries (templated FAQs, variants): prepare
+        # each such text once, down to its token ids. Phrasings are nearly all distinct
+        # and are not kept.
+        kw_chars: dict[str, list[int]] = {}
+        kw_words: dict[str, list[int]] = {}
+        answer_words: dict[str, frozenset[int]] = {}
+
+        def keyword(kw: str) -> tuple[list[int], list[int]]:
+            if kw not in kw_chars:
+                text = normalizer(kw)
+                kw_chars[kw] = list(set(map(cid, tokens(text))))
+                kw_words[kw] = list(map(wid, words(text)))
+            return kw_chars[kw], kw_words[kw]
+
+        def answer_ids(answer: str) -> frozenset[int]:
+            out = answer_words.get(answer)
+            if out is None:
+                out = answer_words[answer] = frozenset(map(wid, words(normalizer(answer))))
+            return out
+
         # Per-entry bags (token ids, counts), compact until the IDFs are known.
         char_bags: list[tuple[array[int], array[int]]] = []
         word_bags: list[tuple[array[int], array[int]]] = []
@@ -195,37 +197,47 @@ class Index:
         row_tok = array("i")
         row_count = array("i")
         for i, entry in enumerate(kb.entries):
-            bag: Counter[int] = Counter()
-            wbag: Counter[int] = Counter()
+            # Every phrasing's distinct tokens and every word, counted once per entry.
+            char_seq: list[int] = []
+            word_seq: list[int] = []
             start = len(self.phrasings)
             for lang_phrasings in entry.questions.values():
                 for q in lang_phrasings:
                     text = normalizer(q)
                     if not text:
                         continue
-                    counts = Counter(map(cid, tokens(text)))
-                    bag.update(counts.keys())  # each phrasing counts a token once
-                    row_tok.extend(counts.keys())
-                    row_count.extend(counts.values())
+                    ids = list(map(cid, tokens(text)))
+                    distinct = dict.fromkeys(ids)
+                    if len(distinct) == len(ids):  # the common case: no token repeats
+                        row_tok.extend(ids)
+                        row_count.extend(repeat(1, len(ids)))
+                    else:
+                        counts = Counter(ids)
+                        row_tok.extend(counts.keys())
+                        row_count.extend(counts.values())
+                    char_seq.extend(distinct)  # each phrasing counts a token once
                     row_start.append(len(row_tok))
                     self.phrasings.append(text)
                     self.phrasing_entry.append(i)
-                    wbag.update(map(wid, words(text)))
+                    word_seq.extend(map(wid, words(text)))
             for kw in entry.keywords:
-                for t in set(map(cid, tokens(norm_of(kw)))):
-                    bag[t] += KEYWORD_BOOST
-                for t in map(wid, words_of(kw)):
-                    wbag[t] += KEYWORD_BOOST
+                kc, kwd = keyword(kw)
+                # A keyword counts KEYWORD_BOOST times.
+                char_seq.extend(kc * KEYWORD_BOOST)
+                word_seq.extend(kwd * KEYWORD_BOOST)
             self.entry_rows.append((start, len(self.phrasings)))
+            bag = Counter(char_seq)
+            wbag = Counter(word_seq)
             char_bags.append((array("i", bag.keys()), array("i", bag.values())))
             word_bags.append((array("i", wbag.keys()), array("i", wbag.values())))
             used = set(wbag)
             for v in entry.variants:
                 for answer in v.answer.values():
-                    used.update(map(wid, words_of(answer)))
+                    used |= answer_ids(answer)
             self.cover.append(array("i", sorted(used)))
-        norm_cache.clear()
-        words_cache.clear()
+        kw_chars.clear()
+        kw_words.clear()
+        answer_words.clear()
         self.phrasing_entry_list = self.phrasing_entry.tolist()
         # Plain dicts from here on: a look-up must not add the question's words.
         self.char_ids = dict(char_ids)
@@ -243,16 +255,17 @@ class Index:
         idf = self.idf
         # Sublinear term frequency: ten phrasings sharing a word is not ten times the
         # evidence. An entry's weight: tf * idf / the length of its vector.
+        tf = _tf_table(counts_)
         lengths = []
-        for ids, cs in char_bags:
-            ws = list(map(mul, map(_tf, cs), map(idf.__getitem__, ids)))
+        for bag_ids, cs in char_bags:
+            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, bag_ids)))
             lengths.append(math.sqrt(sum(map(mul, ws, ws))) or 1.0)
         del char_bags
         self.post_w = array(
             "f",
             map(
                 truediv,
-                map(mul, map(_tf, counts_), _per_posting(idf, self.post_off)),
+                map(mul, map(tf.__getitem__, counts_), _per_posting(idf, self.post_off)),
                 map(lengths.__getitem__, self.post_ids),
             ),
         )
@@ -260,14 +273,6 @@ class Index:
         self.row_start = row_start
         self.row_tok = row_tok
         self.row_w = _unit_rows(row_start, row_tok, row_count, idf)
-        # The row of each row token, so a token position found in an entry's block of
-        # rows names its phrasing.
-        self.tok_row = array(
-            "i",
-            chain.from_iterable(
-                map(repeat, range(len(row_start) - 1), map(sub, row_start[1:], row_start))
-            ),
-        )
         del row_count
 
         # --- words: BM25 postings and IDF
@@ -287,7 +292,11 @@ class Index:
             "f",
             map(
                 truediv,
-                map(mul, _per_posting(self.widf, self.wpost_off), map(_bm25_tf, tfs)),
+                map(
+                    mul,
+                    _per_posting(self.widf, self.wpost_off),
+                    map(mul, tfs, repeat(BM25_K1 + 1)),
+                ),
                 map(add, tfs, map(norm_len.__getitem__, self.wpost_ids)),
             ),
         )
@@ -369,11 +378,12 @@ class Index:
         question shares are visited: they are picked out of the entry's block of row
         tokens by a C-level filter, not by a Python loop over every row token."""
         r0, r1 = self.entry_rows[entry]
-        a, b = self.row_start[r0], self.row_start[r1]
-        toks, ws, row_of = self.row_tok, self.row_w, self.tok_row
+        starts = self.row_start
+        a, b = starts[r0], starts[r1]
+        toks, ws = self.row_tok, self.row_w
         sums: dict[int, float] = {}
         for p in compress(range(a, b), map(query.__contains__, toks[a:b])):
-            r = row_of[p]
+            r = bisect_right(starts, p, r0, r1) - 1  # the phrasing this token is in
             sums[r] = sums.get(r, 0.0) + query[toks[p]] * ws[p]
         return max(sums.values(), default=0.0)
 

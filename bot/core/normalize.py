@@ -26,15 +26,15 @@ _LATIN_WORD = re.compile(r"[0-9a-z]+")
 _ACRONYM_PLURAL = re.compile(r"(?<![A-Za-z])([A-Z]{2,})s(?![A-Za-z])")
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
+def trie_pattern(words: Iterable[str], latin_whole_words: bool = True) -> str:
     """One regex for many literal words that tries only the branch of the next character.
 
     A flat alternation of hundreds of words makes the regex engine try each word at every
     position; a trie tries one branch per character, and because every branch starts with
     a literal the engine can also skip positions no word starts at. Longest match first
-    (greedy optional tails), as the flat longest-first alternation did. Latin words match
-    whole words only: the lookbehind sits after the first letter so that it does not hide
-    the literal from the engine's first-character scan.
+    (greedy optional tails), as the flat longest-first alternation did. With
+    `latin_whole_words`, Latin words match whole words only: the lookbehind sits after the
+    first letter so that it does not hide the literal from the first-character scan.
     """
     trie: dict[str, dict] = {}
     for w in words:
@@ -47,11 +47,11 @@ def _trie_pattern(words: Iterable[str]) -> str:
         branches = []
         for ch in sorted(k for k in node if k):
             guard = ""
-            if top and ch.isascii() and ch.isalnum():
+            if latin_whole_words and top and ch.isascii() and ch.isalnum():
                 guard = rf"(?<![0-9a-z]{re.escape(ch)})"
             branches.append(re.escape(ch) + guard + emit(node[ch], path + ch, False))
         end = ""
-        if "" in node and path.isascii():
+        if latin_whole_words and "" in node and path.isascii():
             end = "(?![0-9a-z])"
         if not branches:
             return end
@@ -91,7 +91,7 @@ class Normalizer:
         if not items:
             return None
         # Latin words must match whole words; CJK has no word boundaries to respect.
-        return re.compile(_trie_pattern(items))
+        return re.compile(trie_pattern(items))
 
     @staticmethod
     def _fold(text: str) -> str:
