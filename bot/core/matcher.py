@@ -179,6 +179,15 @@ class Index:
                 kw_words[kw] = list(map(wid, words(text)))
             return kw_chars[kw], kw_words[kw]
 
+        # Templated FAQs repeat whole answers: one array per distinct set of words.
+        variant_arrays: dict[frozenset[int], array[int]] = {}
+
+        def variant_array(ids_v: frozenset[int]) -> array[int]:
+            out = variant_arrays.get(ids_v)
+            if out is None:
+                out = variant_arrays[ids_v] = array("i", sorted(ids_v))
+            return out
+
         def answer_ids(answer: str) -> frozenset[int]:
             out = answer_words.get(answer)
             if out is None:
@@ -189,6 +198,9 @@ class Index:
         char_bags: list[tuple[array[int], array[int]]] = []
         word_bags: list[tuple[array[int], array[int]]] = []
         self.cover: list[array[int]] = []  # sorted word ids each entry uses anywhere
+        # Per entry, per variant (in the entry's order): the sorted word ids its answer
+        # uses, in either language. What the answer shown for a place talks about.
+        self.variant_words: list[list[array[int]]] = []
         self.phrasings: list[str] = []
         self.phrasing_entry = array("i")
         self.entry_rows: list[tuple[int, int]] = []  # [start, end) of its rows
@@ -231,13 +243,17 @@ class Index:
             char_bags.append((array("i", bag.keys()), array("i", bag.values())))
             word_bags.append((array("i", wbag.keys()), array("i", wbag.values())))
             used = set(wbag)
+            said: list[array[int]] = []
             for v in entry.variants:
-                for answer in v.answer.values():
-                    used |= answer_ids(answer)
+                ids_v = frozenset().union(*map(answer_ids, v.answer.values()))
+                used |= ids_v
+                said.append(variant_array(ids_v))
             self.cover.append(array("i", sorted(used)))
+            self.variant_words.append(said)
         kw_chars.clear()
         kw_words.clear()
         answer_words.clear()
+        variant_arrays.clear()
         self.phrasing_entry_list = self.phrasing_entry.tolist()
         # Plain dicts from here on: a look-up must not add the question's words.
         self.char_ids = dict(char_ids)
@@ -455,6 +471,27 @@ class Index:
     def coverage(self, entry: int, qidf: dict[str, float]) -> float:
         """IDF-weighted share of the question's words that the entry uses anywhere."""
         return self.coverages((entry,), qidf)[entry]
+
+    def said(self, entry: int, variants: Iterable[int], qidf: dict[str, float]) -> float:
+        """IDF-weighted share of the question's words that the answers of the given
+        variants (positions in the entry's variants) use: whether the answer that would be
+        shown talks about what is asked, for the place asked about."""
+        total = sum(qidf.values())
+        if not total:
+            return 0.0
+        arrays = [self.variant_words[entry][k] for k in variants]
+        covered = 0.0
+        get = self.word_ids.get
+        for w, idf in qidf.items():
+            t = get(w)
+            if t is None:
+                continue
+            for arr in arrays:
+                k = bisect_left(arr, t)
+                if k < len(arr) and arr[k] == t:
+                    covered += idf
+                    break
+        return covered / total
 
     def coverages(self, entries: Iterable[int], qidf: dict[str, float]) -> dict[int, float]:
         """`coverage` of several entries, looking the question's words up once."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from operator import add
 
 from bot.core.script import to_simplified
@@ -114,8 +115,28 @@ class Normalizer:
         return " ".join(folded.split())
 
 
+# Longest first; each keeps at least a 3-letter stem.
+_SUFFIXES = ("isations", "izations", "isation", "ization", "ations", "ation", "ments", "ment",
+             "ising", "izing", "ised", "ized", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly")
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A light English stemmer: strips one common suffix (keeping at least 3 letters),
+    then a final e, so that every form of a word meets one stem: hospital / hospitalised /
+    hospitalization -> hospital; settle / settled / settlement -> settl; file / filing /
+    files -> fil. A full Porter stemmer would buy little on questions this short."""
+    for suf in _SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            word = word[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
 def tokens(normalized: str) -> list[str]:
-    """Character unigrams and bigrams of CJK runs, plus whole Latin words.
+    """Character unigrams and bigrams of CJK runs, plus whole Latin words (stemmed).
 
     Chinese has no spaces; character n-grams need no dictionary (fast start-up) and are
     robust to the typos and word-order changes of typed questions.
@@ -124,5 +145,10 @@ def tokens(normalized: str) -> list[str]:
     for run in _CJK_RUN.findall(normalized):
         out.extend(run)
         out.extend(map(add, run, run[1:]))  # bigrams, without a Python-level loop
-    out.extend(w for w in _LATIN_WORD.findall(normalized) if len(w) > 1 or w.isdigit())
+    # Latin words stemmed, so that hospitalised meets hospitalisation here too.
+    out.extend(
+        w if w.isdigit() else stem(w)
+        for w in _LATIN_WORD.findall(normalized)
+        if len(w) > 1 or w.isdigit()
+    )
     return out

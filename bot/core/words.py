@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import rjieba
 
+from bot.core.normalize import stem
+
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _LATIN_WORD = re.compile(r"[a-z][a-z0-9]*|[0-9]+")
@@ -41,24 +43,6 @@ some much many more most get got getting tell know want need please just also st
 don didn doesn isn aren wasn cannot
 """
 EN_STOP = frozenset(_EN_STOP_WORDS.split())
-_SUFFIXES = ("ations", "ation", "ising", "izing", "ised", "ized", "ings", "ing", "ies", "ed",
-             "es", "s", "ly")
-
-
-def stem(word: str) -> str:
-    """A light English stemmer: strips one common suffix, keeping at least a 3-letter stem.
-
-    Enough to meet hospitalised / hospitalized / hospital and registering / register;
-    a full Porter stemmer would buy little on questions this short."""
-    for suf in _SUFFIXES:
-        if word.endswith(suf) and len(word) - len(suf) >= 3:
-            w = word[: -len(suf)]
-            if suf == "ies":
-                return w + "y"
-            return w
-    return word
-
-
 _added: set[str] = set()
 
 
