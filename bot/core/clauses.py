@@ -18,7 +18,7 @@ _SECOND_QUESTION = re.compile(r"(?<=\S)(?=还有|另外|另一个问题|顺便�
 # alone; it still counts as context in the tails below.
 MIN_CLAUSE_CHARS = 4
 # Matching costs one index look-up per view: bound them for a pasted essay.
-MAX_VIEWS = 4
+MAX_VIEWS = 3
 
 
 def split_clauses(text: str) -> list[str]:

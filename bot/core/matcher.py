@@ -26,13 +26,13 @@ import gc
 import heapq
 import math
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, compress, count, repeat
+from itertools import accumulate, chain, count, repeat
 from operator import add, mul, sub, truediv
 
 from rapidfuzz import fuzz, process
@@ -390,18 +390,20 @@ class Index:
                     acc[i] += qw * ws[k]
 
     def _best_phrasing(self, entry: int, query: dict[int, float]) -> float:
-        """The n-gram cosine of the entry's closest phrasing. Only the few row tokens the
-        question shares are visited: they are picked out of the entry's block of row
-        tokens by a C-level filter, not by a Python loop over every row token."""
+        """The n-gram cosine of the entry's closest phrasing: one C-level pass over the
+        entry's block of row tokens (query weight x row weight, running sum), then each
+        phrasing's dot product is the difference of the running sum at its two ends."""
         r0, r1 = self.entry_rows[entry]
-        starts = self.row_start
-        a, b = starts[r0], starts[r1]
-        toks, ws = self.row_tok, self.row_w
-        sums: dict[int, float] = {}
-        for p in compress(range(a, b), map(query.__contains__, toks[a:b])):
-            r = bisect_right(starts, p, r0, r1) - 1  # the phrasing this token is in
-            sums[r] = sums.get(r, 0.0) + query[toks[p]] * ws[p]
-        return max(sums.values(), default=0.0)
+        if r0 == r1:
+            return 0.0
+        bounds = self.row_start[r0 : r1 + 1]
+        a, b = bounds[0], bounds[-1]
+        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), self.row_w[a:b])
+        cum = list(accumulate(products, initial=0.0))
+        at = cum.__getitem__
+        ends = map(sub, bounds[1:], repeat(a))
+        starts = map(sub, bounds[:-1], repeat(a))
+        return max(map(sub, map(at, ends), map(at, starts)))
 
     def _word_idf(self, w: str) -> float:
         t = self.word_ids.get(w)
