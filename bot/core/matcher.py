@@ -27,12 +27,12 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain, count, repeat
+from itertools import accumulate, chain, count, pairwise, repeat
 from operator import add, mul, sub, truediv
 
 from rapidfuzz import fuzz, process
@@ -84,31 +84,30 @@ def _csr(
     ids[offsets[t]:offsets[t + 1]] (ascending), with their counts beside them.
 
     One array per kind instead of two array objects per token: a 10,000-entry FAQ has
-    hundreds of thousands of distinct bigrams, most used once. Filled through `map`, so
-    that no Python-level loop runs per posting; the lists hold only shared int objects
-    (the entry's index, small counts), so the transient cost is their pointers."""
-    lists: list[list[int]] = [[] for _ in range(vocab_size)]
-    for i, (ids, _) in enumerate(bags):
-        _drain(map(list.append, map(lists.__getitem__, ids), repeat(i)))
+    hundreds of thousands of distinct bigrams, most used once. A counting sort: the
+    offsets come from the document frequencies (counted in C), then each posting is
+    written at its token's cursor. No per-token list exists, even for a moment: those
+    were the build's peak memory."""
+    df = Counter(chain.from_iterable(ids for ids, _ in bags))
     offsets = array("i", [0])
-    offsets.extend(accumulate(map(len, lists)))
-    post_ids = array("i", chain.from_iterable(lists))
-    del lists  # before the second set of lists exists: they are the build's peak memory
-    lists = [[] for _ in range(vocab_size)]
-    for ids, counts in bags:
-        _drain(map(list.append, map(lists.__getitem__, ids), counts))
-    post_counts = array("i", chain.from_iterable(lists))
+    offsets.extend(accumulate(map(df.__getitem__, range(vocab_size))))
+    del df
+    total = offsets[-1]
+    post_ids = array("i", bytes(4 * total))
+    post_counts = array("i", bytes(4 * total))
+    cursor = offsets.tolist()
+    for i, (ids, counts) in enumerate(bags):
+        for t, c in zip(ids, counts, strict=True):
+            p = cursor[t]
+            post_ids[p] = i
+            post_counts[p] = c
+            cursor[t] = p + 1
     return offsets, post_ids, post_counts
 
 
 def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
     """A per-token value repeated along that token's postings."""
     return chain.from_iterable(map(repeat, values, map(sub, offsets[1:], offsets)))
-
-
-def _drain(it: Iterable[object]) -> None:
-    """Run an iterator for its side effects, in C."""
-    deque(it, maxlen=0)
 
 
 @contextmanager
@@ -135,19 +134,15 @@ def _tf_table(counts: array[int]) -> list[float]:
 def _unit_rows(
     starts: array[int], toks: array[int], counts: array[int], idf: array[float]
 ) -> array[float]:
-    """Every phrasing's tf-idf vector divided by its length, over the flat row arrays at
-    once (C-level iteration: a 10,000-entry FAQ has 3 million row tokens)."""
+    """Every phrasing's tf-idf vector divided by its length, row by row over the flat
+    arrays (C-level within a row; a 10,000-entry FAQ has 3 million row tokens)."""
     tf = _tf_table(counts)
-    raw = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
-    cum = array("d", [0.0])
-    cum.extend(accumulate(map(mul, raw, raw)))
-    ends = starts[1:]
-    lengths = [
-        math.sqrt(x) or 1.0
-        for x in map(sub, map(cum.__getitem__, ends), map(cum.__getitem__, starts))
-    ]
-    per_token = chain.from_iterable(map(repeat, lengths, map(sub, ends, starts)))
-    return array("f", map(truediv, raw, per_token))
+    out = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
+    for a, b in pairwise(starts):
+        seg = out[a:b]
+        length = math.sqrt(sum(map(mul, seg, seg))) or 1.0
+        out[a:b] = array("f", map(truediv, seg, repeat(length)))
+    return out
 
 
 class Index:
@@ -254,11 +249,12 @@ class Index:
         kw_words.clear()
         answer_words.clear()
         variant_arrays.clear()
-        self.phrasing_entry_list = self.phrasing_entry.tolist()
-        # Plain dicts from here on: a look-up must not add the question's words.
-        self.char_ids = dict(char_ids)
-        self.word_ids = dict(word_ids)
-        del char_ids, word_ids
+        # From here on a look-up must not add the question's words: no default (and no
+        # copy into a plain dict, which would double the vocabulary's memory for a moment).
+        char_ids.default_factory = None
+        word_ids.default_factory = None
+        self.char_ids: dict[str, int] = char_ids
+        self.word_ids: dict[str, int] = word_ids
 
         # --- character n-grams: IDF, entry postings, phrasing vectors
         n_chars = len(self.char_ids)
@@ -449,7 +445,7 @@ class Index:
             limit=None,
         )
         for _, score, pos in matches:
-            i = self.phrasing_entry_list[rows[pos]]
+            i = self.phrasing_entry[rows[pos]]
             best_fuzz[i] = max(best_fuzz[i], score / 100.0)
         cover = self.coverages(top, qidf)
         out = [
