@@ -175,7 +175,7 @@ def main(args: argparse.Namespace) -> int:
             "yibao engine (synthetic)",
             size,
             index_ms,
-            _latencies(big_engine.ask, questions, 1),
+            _latencies(big_engine.ask, questions, rounds),
             f"{_accuracy(best_of(big_engine), cases):.3f}",
         )
         # One engine at a time, as a bot process holds one (a reload swaps it).

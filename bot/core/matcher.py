@@ -227,7 +227,9 @@ class Index:
                     row_start.append(len(row_tok))
                     self.phrasings.append(text)
                     self.phrasing_entry.append(i)
-                    word_seq.extend(map(wid, words(text)))
+            # BM25 is over the entry's bag of words: segment its phrasings in one call
+            # (a space separates them, and the segmenter never joins across a space).
+            word_seq.extend(map(wid, words(" ".join(self.phrasings[start:]))))
             for kw in entry.keywords:
                 kc, kwd = keyword(kw)
                 # A keyword counts KEYWORD_BOOST times.
