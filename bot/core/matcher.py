@@ -31,7 +31,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import accumulate, chain, count, pairwise, repeat
 from operator import add, mul, sub, truediv
 
@@ -155,6 +154,7 @@ class Index:
 
     def _build(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
         self.normalizer = normalizer
+        self._recent_words: dict[str, frozenset[str]] = {}
         self.entry_ids = [e.id for e in kb.entries]
         n = len(kb.entries)
         # Token -> dense id; a new token gets the next id, without a Python-level call.
@@ -517,9 +517,13 @@ class Index:
         """How many content words the question has (a feature: short questions are risky)."""
         return len(self._words(normalized))
 
-    @staticmethod
-    @lru_cache(maxsize=64)
-    def _words(normalized: str) -> frozenset[str]:
+    def _words(self, normalized: str) -> frozenset[str]:
         # A question's words are asked for three times (evidence, size, coverage of the
-        # whole): segment it once.
-        return frozenset(words(normalized))
+        # whole): segment it once. The cache is this index's own: a reloaded FAQ may have
+        # taught the segmenter new words.
+        out = self._recent_words.get(normalized)
+        if out is None:
+            if len(self._recent_words) >= 64:
+                self._recent_words.clear()
+            out = self._recent_words[normalized] = frozenset(words(normalized))
+        return out
