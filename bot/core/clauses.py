@@ -18,7 +18,7 @@ _SECOND_QUESTION = re.compile(r"(?<=\S)(?=还有|另外|另一个问题|顺便�
 # alone; it still counts as context in the tails below.
 MIN_CLAUSE_CHARS = 4
 # Matching costs one index look-up per view: bound them for a pasted essay.
-MAX_VIEWS = 6
+MAX_VIEWS = 3
 
 
 def split_clauses(text: str) -> list[str]:
@@ -30,12 +30,15 @@ def split_clauses(text: str) -> list[str]:
 
 
 def views(text: str) -> list[str]:
-    """The parts of a long question worth matching besides the whole, most specific first:
-    each clause long enough to stand alone (a second question in the same message), and
-    each tail of clauses (the question usually comes last, its context just before it)."""
+    """The parts of a long question worth matching besides the whole, most telling first:
+    the question usually comes last with its context just before it, so the last clause
+    and the last two lead; then the other clauses long enough to stand alone (a second
+    question in the same message), from the end; then the longer tails. At most
+    MAX_VIEWS: each costs a look-up, and the fit sets gain nothing from more than two."""
     clauses = split_clauses(text)
     if len(clauses) < 2:
         return []
-    out = [c for c in clauses if len(c) >= MIN_CLAUSE_CHARS]
-    out += ["，".join(clauses[k:]) for k in range(len(clauses) - 1, 0, -1)]
-    return list(dict.fromkeys(out))[:MAX_VIEWS]
+    tails = ["，".join(clauses[k:]) for k in range(len(clauses) - 1, 0, -1)]
+    singles = [c for c in reversed(clauses[:-1]) if len(c) >= MIN_CLAUSE_CHARS]
+    out = tails[:2] + singles + tails[2:]
+    return [v for v in dict.fromkeys(out) if v != text][:MAX_VIEWS]

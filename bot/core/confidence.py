@@ -30,6 +30,7 @@ FEATURES = (
     "clause",  # evidence from one clause of a longer question, not the whole
     "whole_coverage",  # share of the whole question's words the entry uses
     "prescore",  # the first-pass score itself
+    "said",  # share of the question's words the answer shown (for the place named) uses
 )
 MODEL_FILE = "confidence.json"
 
@@ -41,6 +42,7 @@ def features(
     n_words: int,
     clause: bool = False,
     whole_coverage: float | None = None,
+    said: float = 0.0,
 ) -> tuple[float, ...]:
     """The model's inputs; `runner_up` is the best first-pass score among the others,
     `region` whether the named place has an answer (None: no place named)."""
@@ -57,6 +59,7 @@ def features(
         1.0 if clause else 0.0,
         ev.coverage if whole_coverage is None else whole_coverage,
         ev.prescore,
+        said,
     )
 
 

@@ -164,6 +164,17 @@ class Engine:
         entry = self.kb.entry(entry_id)
         return bool(variants_for(self.kb, entry, mention.scope, parts=mention.covered))
 
+    def _shown_variants(self, entry_id: str, mention: Mention | None) -> list[int]:
+        """Positions of the variants an answer would show for the place named (all of
+        them when none is)."""
+        entry = self.kb.entry(entry_id)
+        if mention is None:
+            return list(range(len(entry.variants)))
+        if mention.scope is None:
+            return []
+        held = variants_for(self.kb, entry, mention.scope, parts=mention.covered)
+        return [k for k, v in enumerate(entry.variants) if any(v is h for h in held)]
+
     def _score(
         self,
         prepared: str,
@@ -178,17 +189,21 @@ class Engine:
         n_words = self.index.query_size(prepared)
         first = evs[0].prescore
         second = evs[1].prescore if len(evs) > 1 else 0.0
+        wholes = None if whole is None else self.index.coverages([e.entry for e in evs], whole)
+        qidf = self.index.query_words(prepared)
         out = []
         for k, ev in enumerate(evs):
             entry_id = self.index.entry_ids[ev.entry]
-            region = None if mention is None else self._holds(entry_id, mention)
+            shown = self._shown_variants(entry_id, mention)
+            region = None if mention is None else bool(shown)
             x = features(
                 ev,
                 second if k == 0 else first,
                 region,
                 n_words,
                 clause=whole is not None,
-                whole_coverage=None if whole is None else self.index.coverage(ev.entry, whole),
+                whole_coverage=None if wholes is None else wholes[ev.entry],
+                said=self.index.said(ev.entry, shown, qidf),
             )
             out.append(
                 Scored(

@@ -22,13 +22,17 @@ to postings), not a dict per phrasing: a 10,000-entry FAQ fits in tens of megaby
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from array import array
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import accumulate, chain, count, pairwise, repeat
+from operator import add, mul, sub, truediv
 
 from rapidfuzz import fuzz, process
 
@@ -37,10 +41,11 @@ from bot.core.normalize import tokens
 from bot.core.words import words
 
 # Keywords count this many times over a phrasing's words: an admin listed them as evidence.
-KEYWORD_BOOST = 2.0
+KEYWORD_BOOST = 2
 # How many entries by each first-pass score (n-gram cosine, BM25) get the costlier
-# phrasing-level comparisons.
-CANDIDATES = 10
+# phrasing-level comparisons (3 to 10 give the same results on the fit sets; fewer are
+# faster).
+CANDIDATES = 4
 # rapidfuzz scores below this are treated as no resemblance at all.
 FUZZ_CUTOFF = 30.0
 # BM25's usual constants: term-frequency saturation and document-length normalization.
@@ -49,6 +54,10 @@ BM25_B = 0.75
 # Weights of the first-pass score that orders candidates and measures the margin to the
 # runner-up; the calibrated confidence (confidence.py) makes the decision.
 PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy, BM25
+# Postings read per question and kind of evidence before the commonest tokens are left to
+# the candidates' second pass: the whole real FAQ fits many times over; a 10,000-entry
+# FAQ's 医 (thousands of entries) does not.
+POSTINGS_BUDGET = 6000
 
 
 @dataclass(frozen=True)
@@ -68,134 +77,244 @@ class Evidence:
         return a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
 
 
-class _Vocab:
-    """String -> dense id, so postings and vectors hold 4-byte ints, not strings."""
+def _csr(
+    bags: list[tuple[array[int], array[int]]], vocab_size: int
+) -> tuple[array[int], array[int], array[int]]:
+    """Postings of every token in one flat layout: token t's entries are
+    ids[offsets[t]:offsets[t + 1]] (ascending), with their counts beside them.
 
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
+    One array per kind instead of two array objects per token: a 10,000-entry FAQ has
+    hundreds of thousands of distinct bigrams, most used once. A counting sort: the
+    offsets come from the document frequencies (counted in C), then each posting is
+    written at its token's cursor. No per-token list exists, even for a moment: those
+    were the build's peak memory."""
+    df = Counter(chain.from_iterable(ids for ids, _ in bags))
+    offsets = array("i", [0])
+    offsets.extend(accumulate(map(df.__getitem__, range(vocab_size))))
+    del df
+    total = offsets[-1]
+    post_ids = array("i", bytes(4 * total))
+    post_counts = array("i", bytes(4 * total))
+    cursor = offsets.tolist()
+    for i, (ids, counts) in enumerate(bags):
+        for t, c in zip(ids, counts, strict=True):
+            p = cursor[t]
+            post_ids[p] = i
+            post_counts[p] = c
+            cursor[t] = p + 1
+    return offsets, post_ids, post_counts
 
-    def id(self, token: str) -> int:
-        i = self.ids.get(token)
-        if i is None:
-            i = self.ids[token] = len(self.ids)
-        return i
+
+def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
+    """A per-token value repeated along that token's postings."""
+    return chain.from_iterable(map(repeat, values, map(sub, offsets[1:], offsets)))
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building a large index creates millions of
+    long-lived objects (no cycles among them), and each collection would walk them all
+    again (a third of a 10,000-entry build)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _tf_table(counts: array[int]) -> list[float]:
+    """1 + log(count) for every count up to the largest: looked up at C speed by `map`
+    instead of computed by a Python function per token."""
+    top = max(counts, default=0)
+    return [0.0, *(1.0 + math.log(c) for c in range(1, top + 1))]
+
+
+def _unit_rows(
+    starts: array[int], toks: array[int], counts: array[int], idf: array[float]
+) -> array[float]:
+    """Every phrasing's tf-idf vector divided by its length, row by row over the flat
+    arrays (C-level within a row; a 10,000-entry FAQ has 3 million row tokens)."""
+    tf = _tf_table(counts)
+    out = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
+    for a, b in pairwise(starts):
+        seg = out[a:b]
+        length = math.sqrt(sum(map(mul, seg, seg))) or 1.0
+        out[a:b] = array("f", map(truediv, seg, repeat(length)))
+    return out
 
 
 class Index:
     """Everything about the KB's phrasings that can be computed once."""
 
     def __init__(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
+        with _no_gc():
+            self._build(kb, normalizer)
+
+    def _build(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
         self.normalizer = normalizer
+        self._recent_words: dict[str, frozenset[str]] = {}
         self.entry_ids = [e.id for e in kb.entries]
         n = len(kb.entries)
-        # Synthetic or templated FAQs repeat keywords and answers: prepare each text once.
-        norm_cache: dict[str, str] = {}
-        words_cache: dict[str, list[str]] = {}
+        # Token -> dense id; a new token gets the next id, without a Python-level call.
+        char_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        cid, wid = char_ids.__getitem__, word_ids.__getitem__
+        # Keywords and answers repeat across entries (templated FAQs, variants): prepare
+        # each such text once, down to its token ids. Phrasings are nearly all distinct
+        # and are not kept.
+        kw_chars: dict[str, list[int]] = {}
+        kw_words: dict[str, list[int]] = {}
+        answer_words: dict[str, frozenset[int]] = {}
 
-        def norm(text: str) -> str:
-            out = norm_cache.get(text)
+        def keyword(kw: str) -> tuple[list[int], list[int]]:
+            if kw not in kw_chars:
+                text = normalizer(kw)
+                kw_chars[kw] = list(set(map(cid, tokens(text))))
+                kw_words[kw] = list(map(wid, words(text)))
+            return kw_chars[kw], kw_words[kw]
+
+        # Templated FAQs repeat whole answers: one array per distinct set of words.
+        variant_arrays: dict[frozenset[int], array[int]] = {}
+
+        def variant_array(ids_v: frozenset[int]) -> array[int]:
+            out = variant_arrays.get(ids_v)
             if out is None:
-                out = norm_cache[text] = normalizer(text)
+                out = variant_arrays[ids_v] = array("i", sorted(ids_v))
             return out
 
-        def words_of(text: str) -> list[str]:
-            out = words_cache.get(text)
+        def answer_ids(answer: str) -> frozenset[int]:
+            out = answer_words.get(answer)
             if out is None:
-                out = words_cache[text] = words(norm(text))
+                out = answer_words[answer] = frozenset(map(wid, words(normalizer(answer))))
             return out
 
-        chars, wvocab = _Vocab(), _Vocab()
-        # Per-entry bags, kept as (ids, counts) arrays until the IDFs are known.
-        entry_bags: list[tuple[array[int], array[float]]] = []
-        entry_words: list[tuple[array[int], array[float]]] = []
-        entry_len: list[float] = []
+        # Per-entry bags (token ids, counts), compact until the IDFs are known.
+        char_bags: list[tuple[array[int], array[int]]] = []
+        word_bags: list[tuple[array[int], array[int]]] = []
         self.cover: list[array[int]] = []  # sorted word ids each entry uses anywhere
+        # Per entry, per variant (in the entry's order): the sorted word ids its answer
+        # uses, in either language. What the answer shown for a place talks about.
+        self.variant_words: list[list[array[int]]] = []
         self.phrasings: list[str] = []
         self.phrasing_entry = array("i")
         self.entry_rows: list[tuple[int, int]] = []  # [start, end) of its rows
-        row_counts: list[Counter[int]] = []
+        # Rows (phrasings) as flat arrays: token ids and their counts.
+        row_start = array("i", [0])
+        row_tok = array("i")
+        row_count = array("i")
         for i, entry in enumerate(kb.entries):
-            bag: defaultdict[int, float] = defaultdict(float)
-            wbag: defaultdict[int, float] = defaultdict(float)
+            # Every phrasing's distinct tokens and every word, counted once per entry.
+            char_seq: list[int] = []
+            word_seq: list[int] = []
             start = len(self.phrasings)
             for lang_phrasings in entry.questions.values():
                 for q in lang_phrasings:
-                    text = norm(q)
+                    text = normalizer(q)
                     if not text:
                         continue
-                    tok_ids = [chars.id(tok) for tok in tokens(text)]
-                    for t in set(tok_ids):
-                        bag[t] += 1.0
-                    row_counts.append(Counter(tok_ids))
+                    ids = list(map(cid, tokens(text)))
+                    distinct = dict.fromkeys(ids)
+                    if len(distinct) == len(ids):  # the common case: no token repeats
+                        row_tok.extend(ids)
+                        row_count.extend(repeat(1, len(ids)))
+                    else:
+                        counts = Counter(ids)
+                        row_tok.extend(counts.keys())
+                        row_count.extend(counts.values())
+                    char_seq.extend(distinct)  # each phrasing counts a token once
+                    row_start.append(len(row_tok))
                     self.phrasings.append(text)
                     self.phrasing_entry.append(i)
-                    for w in words_of(q):
-                        wbag[wvocab.id(w)] += 1.0
+            # BM25 is over the entry's bag of words: segment its phrasings in one call
+            # (a space separates them, and the segmenter never joins across a space).
+            word_seq.extend(map(wid, words(" ".join(self.phrasings[start:]))))
             for kw in entry.keywords:
-                for tok in set(tokens(norm(kw))):
-                    bag[chars.id(tok)] += KEYWORD_BOOST
-                for w in words_of(kw):
-                    wbag[wvocab.id(w)] += KEYWORD_BOOST
+                kc, kwd = keyword(kw)
+                # A keyword counts KEYWORD_BOOST times.
+                char_seq.extend(kc * KEYWORD_BOOST)
+                word_seq.extend(kwd * KEYWORD_BOOST)
             self.entry_rows.append((start, len(self.phrasings)))
-            entry_bags.append((array("i", bag.keys()), array("f", bag.values())))
-            entry_words.append((array("i", wbag.keys()), array("f", wbag.values())))
-            entry_len.append(sum(wbag.values()))
+            bag = Counter(char_seq)
+            wbag = Counter(word_seq)
+            char_bags.append((array("i", bag.keys()), array("i", bag.values())))
+            word_bags.append((array("i", wbag.keys()), array("i", wbag.values())))
             used = set(wbag)
+            said: list[array[int]] = []
             for v in entry.variants:
-                for answer in v.answer.values():
-                    used.update(wvocab.id(w) for w in words_of(answer))
+                ids_v = frozenset().union(*map(answer_ids, v.answer.values()))
+                used |= ids_v
+                said.append(variant_array(ids_v))
             self.cover.append(array("i", sorted(used)))
-        self.phrasing_entry_list = self.phrasing_entry.tolist()
+            self.variant_words.append(said)
+        kw_chars.clear()
+        kw_words.clear()
+        answer_words.clear()
+        variant_arrays.clear()
+        # From here on a look-up must not add the question's words: no default (and no
+        # copy into a plain dict, which would double the vocabulary's memory for a moment).
+        char_ids.default_factory = None
+        word_ids.default_factory = None
+        self.char_ids: dict[str, int] = char_ids
+        self.word_ids: dict[str, int] = word_ids
 
-        self.char_ids = chars.ids
-        self.word_ids = wvocab.ids
         # --- character n-grams: IDF, entry postings, phrasing vectors
-        df = [0] * len(chars.ids)
-        for bag_ids, _ in entry_bags:
-            for t in bag_ids:
-                df[t] += 1
-        self.idf = array("f", (math.log((n + 1) / (c + 1)) + 1.0 for c in df))
+        n_chars = len(self.char_ids)
+        self.post_off, self.post_ids, counts_ = _csr(char_bags, n_chars)
+        df = list(map(sub, self.post_off[1:], self.post_off))
+        self.idf = array("f", (math.log((n + 1) / (d + 1)) + 1.0 for d in df))
         # A token the FAQ never uses is as informative as the rarest one: counting it in
         # the question's norm is what lowers the score of off-topic questions.
         self.unknown_idf = math.log(n + 1) + 1.0
-        self.post_ids: list[array[int]] = [array("i") for _ in df]
-        self.post_w: list[array[float]] = [array("f") for _ in df]
-        for i, (bag_ids, bag_counts) in enumerate(entry_bags):
-            # Sublinear term frequency: ten phrasings sharing a word is not ten times the
-            # evidence.
-            ws = [
-                (1.0 + math.log(c)) * self.idf[t]
-                for t, c in zip(bag_ids, bag_counts, strict=True)
-            ]
-            length = math.sqrt(sum(x * x for x in ws)) or 1.0
-            for t, x in zip(bag_ids, ws, strict=True):
-                self.post_ids[t].append(i)
-                self.post_w[t].append(x / length)
-        self.row_start = array("i", [0])
-        self.row_tok = array("i")
-        self.row_w = array("f")
-        for counts_ in row_counts:
-            ws = [(1.0 + math.log(c)) * self.idf[t] for t, c in counts_.items()]
-            length = math.sqrt(sum(w * w for w in ws)) or 1.0
-            self.row_tok.extend(counts_.keys())
-            self.row_w.extend(w / length for w in ws)
-            self.row_start.append(len(self.row_tok))
+        idf = self.idf
+        # Sublinear term frequency: ten phrasings sharing a word is not ten times the
+        # evidence. An entry's weight: tf * idf / the length of its vector.
+        tf = _tf_table(counts_)
+        lengths = []
+        for bag_ids, cs in char_bags:
+            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, bag_ids)))
+            lengths.append(math.sqrt(sum(map(mul, ws, ws))) or 1.0)
+        del char_bags
+        self.post_w = array(
+            "f",
+            map(
+                truediv,
+                map(mul, map(tf.__getitem__, counts_), _per_posting(idf, self.post_off)),
+                map(lengths.__getitem__, self.post_ids),
+            ),
+        )
+        del counts_
+        self.row_start = row_start
+        self.row_tok = row_tok
+        self.row_w = _unit_rows(row_start, row_tok, row_count, idf)
+        del row_count
+
         # --- words: BM25 postings and IDF
-        wdf = [0] * len(wvocab.ids)
-        for bag_ids, _ in entry_words:
-            for t in bag_ids:
-                wdf[t] += 1
+        self.wpost_off, self.wpost_ids, tfs = _csr(word_bags, len(self.word_ids))
+        wdf = list(map(sub, self.wpost_off[1:], self.wpost_off))
         # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
-        self.widf = array("f", (math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for c in wdf))
+        self.widf = array("f", (math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in wdf))
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
+        entry_len = [sum(cs) for _, cs in word_bags]
+        del word_bags
         avg_len = (sum(entry_len) / n) if n else 1.0
-        self.wpost_ids: list[array[int]] = [array("i") for _ in wdf]
-        self.wpost_w: list[array[float]] = [array("f") for _ in wdf]
-        for i, (bag_ids, bag_counts) in enumerate(entry_words):
-            norm_len = BM25_K1 * (1 - BM25_B + BM25_B * entry_len[i] / (avg_len or 1.0))
-            for t, tf in zip(bag_ids, bag_counts, strict=True):
-                self.wpost_ids[t].append(i)
-                self.wpost_w[t].append(self.widf[t] * tf * (BM25_K1 + 1) / (tf + norm_len))
+        norm_len = [
+            BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len
+        ]
+        # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
+        self.wpost_w = array(
+            "f",
+            map(
+                truediv,
+                map(
+                    mul,
+                    _per_posting(self.widf, self.wpost_off),
+                    map(mul, tfs, repeat(BM25_K1 + 1)),
+                ),
+                map(add, tfs, map(norm_len.__getitem__, self.wpost_ids)),
+            ),
+        )
 
     # ------------------------------------------------------------------ query side
 
@@ -213,14 +332,77 @@ class Index:
         length = math.sqrt(sq) or 1.0
         return {t: w / length for t, w in weights.items()}
 
-    def _accumulate(
-        self, query: Iterable[tuple[int, float]], ids: list[array[int]], ws: list[array[float]]
-    ) -> list[float]:
+    def _first_pass(
+        self,
+        query: dict[int, float],
+        off: array[int],
+        ids: array[int],
+        ws: array[float],
+    ) -> tuple[list[float], set[int], list[int]]:
+        """Partial scores from the rarer query tokens (a dense list over entries), the
+        entries they touch, and the tokens left out.
+
+        Tokens are walked rarest first until POSTINGS_BUDGET postings have been read: in a
+        large FAQ a token used by thousands of entries (医, 报销) costs the most and tells
+        the least about which entry is meant. The tokens left out are added back exactly
+        for the candidates only (`_complete`). In the real FAQ every token fits."""
         acc = [0.0] * len(self.entry_ids)
-        for t, qw in query:
-            for i, w in zip(ids[t], ws[t], strict=True):
+        touched: set[int] = set()
+        skipped: list[int] = []
+        sizes = {t: off[t + 1] - off[t] for t in query}
+        if sum(sizes.values()) <= POSTINGS_BUDGET:
+            order: Iterable[int] = query  # all of them: no need to rank
+        else:
+            order = sorted(query, key=sizes.__getitem__)
+        walked = 0
+        for t in order:
+            a, size = off[t], sizes[t]
+            if walked and walked + size > POSTINGS_BUDGET:
+                skipped.append(t)
+                continue
+            walked += size
+            qw = query[t]
+            hit = ids[a : a + size]
+            touched.update(hit)
+            for i, w in zip(hit, ws[a : a + size], strict=True):
                 acc[i] += qw * w
-        return acc
+        return acc, touched, skipped
+
+    @staticmethod
+    def _complete(
+        acc: list[float],
+        candidates: Iterable[int],
+        skipped: list[int],
+        query: dict[int, float],
+        off: array[int],
+        ids: array[int],
+        ws: array[float],
+    ) -> None:
+        """Add the skipped tokens' contributions to the candidates' scores (binary search
+        in each posting list, which is sorted by entry)."""
+        for t in skipped:
+            a, b = off[t], off[t + 1]
+            qw = query[t]
+            for i in candidates:
+                k = bisect_left(ids, i, a, b)
+                if k < b and ids[k] == i:
+                    acc[i] += qw * ws[k]
+
+    def _best_phrasing(self, entry: int, query: dict[int, float]) -> float:
+        """The n-gram cosine of the entry's closest phrasing: one C-level pass over the
+        entry's block of row tokens (query weight x row weight, running sum), then each
+        phrasing's dot product is the difference of the running sum at its two ends."""
+        r0, r1 = self.entry_rows[entry]
+        if r0 == r1:
+            return 0.0
+        bounds = self.row_start[r0 : r1 + 1]
+        a, b = bounds[0], bounds[-1]
+        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), self.row_w[a:b])
+        cum = list(accumulate(products, initial=0.0))
+        at = cum.__getitem__
+        ends = map(sub, bounds[1:], repeat(a))
+        starts = map(sub, bounds[:-1], repeat(a))
+        return max(map(sub, map(at, ends), map(at, starts)))
 
     def _word_idf(self, w: str) -> float:
         t = self.word_ids.get(w)
@@ -231,33 +413,31 @@ class Index:
         if not normalized:
             return []
         query = self._query_chars(normalized)
-        qwords = set(words(normalized))
+        qwords = self._words(normalized)
         if not query and not qwords:
             return []
-        cos = self._accumulate(query.items(), self.post_ids, self.post_w)
-        known = [(self.word_ids[w], 1.0) for w in qwords if w in self.word_ids]
-        bm = self._accumulate(known, self.wpost_ids, self.wpost_w)
-        qidf = {w: self._word_idf(w) for w in qwords}
-        bm_max = sum(qidf.values()) * (BM25_K1 + 1) or 1.0
-        n = len(self.entry_ids)
-        top = set(heapq.nlargest(CANDIDATES, range(n), key=cos.__getitem__))
-        top.update(heapq.nlargest(CANDIDATES, range(n), key=bm.__getitem__))
-        top = {i for i in top if cos[i] > 0 or bm[i] > 0}
+        cos, ctouched, cskip = self._first_pass(
+            query, self.post_off, self.post_ids, self.post_w
+        )
+        wquery = {self.word_ids[w]: 1.0 for w in qwords if w in self.word_ids}
+        bm, wtouched, wskip = self._first_pass(
+            wquery, self.wpost_off, self.wpost_ids, self.wpost_w
+        )
+        top = set(heapq.nlargest(CANDIDATES, ctouched, key=cos.__getitem__))
+        top.update(heapq.nlargest(CANDIDATES, wtouched, key=bm.__getitem__))
         if not top:
             return []
+        if cskip:
+            self._complete(cos, top, cskip, query, self.post_off, self.post_ids, self.post_w)
+        if wskip:
+            self._complete(bm, top, wskip, wquery, self.wpost_off, self.wpost_ids, self.wpost_w)
+        qidf = {w: self._word_idf(w) for w in qwords}
+        bm_max = sum(qidf.values()) * (BM25_K1 + 1) or 1.0
         best_cos: dict[int, float] = dict.fromkeys(top, 0.0)
         best_fuzz: dict[int, float] = dict.fromkeys(top, 0.0)
         rows = [r for i in sorted(top) for r in range(*self.entry_rows[i])]
-        qget = query.get
-        for r in rows:
-            a, b = self.row_start[r], self.row_start[r + 1]
-            c = sum(
-                qget(t, 0.0) * w
-                for t, w in zip(self.row_tok[a:b], self.row_w[a:b], strict=True)
-            )
-            i = self.phrasing_entry_list[r]
-            if c > best_cos[i]:
-                best_cos[i] = c
+        for i in top:
+            best_cos[i] = self._best_phrasing(i, query)
         # One C++ call over the candidates' pre-normalized phrasings.
         matches = process.extract(
             normalized,
@@ -268,42 +448,82 @@ class Index:
             limit=None,
         )
         for _, score, pos in matches:
-            i = self.phrasing_entry_list[rows[pos]]
+            i = self.phrasing_entry[rows[pos]]
             best_fuzz[i] = max(best_fuzz[i], score / 100.0)
-        out = []
-        for i in top:
-            out.append(
-                Evidence(
-                    entry=i,
-                    cosine=min(1.0, cos[i]),
-                    phrasing=min(1.0, best_cos[i]),
-                    fuzzy=best_fuzz[i],
-                    bm25=min(1.0, bm[i] / bm_max),
-                    coverage=self.coverage(i, qidf),
-                )
+        cover = self.coverages(top, qidf)
+        out = [
+            Evidence(
+                entry=i,
+                cosine=min(1.0, cos[i]),
+                phrasing=min(1.0, best_cos[i]),
+                fuzzy=best_fuzz[i],
+                bm25=min(1.0, bm[i] / bm_max),
+                coverage=cover[i],
             )
+            for i in top
+        ]
         out.sort(key=lambda e: e.prescore, reverse=True)
         return out
 
     def query_words(self, normalized: str) -> dict[str, float]:
         """The question's content words with their IDF (unknown words: the highest)."""
-        return {w: self._word_idf(w) for w in set(words(normalized))}
+        return {w: self._word_idf(w) for w in self._words(normalized)}
 
     def coverage(self, entry: int, qidf: dict[str, float]) -> float:
         """IDF-weighted share of the question's words that the entry uses anywhere."""
+        return self.coverages((entry,), qidf)[entry]
+
+    def said(self, entry: int, variants: Iterable[int], qidf: dict[str, float]) -> float:
+        """IDF-weighted share of the question's words that the answers of the given
+        variants (positions in the entry's variants) use: whether the answer that would be
+        shown talks about what is asked, for the place asked about."""
         total = sum(qidf.values())
         if not total:
             return 0.0
-        cover = self.cover[entry]
+        arrays = [self.variant_words[entry][k] for k in variants]
         covered = 0.0
+        get = self.word_ids.get
         for w, idf in qidf.items():
-            t = self.word_ids.get(w)
-            if t is not None:
-                k = bisect_left(cover, t)
-                if k < len(cover) and cover[k] == t:
+            t = get(w)
+            if t is None:
+                continue
+            for arr in arrays:
+                k = bisect_left(arr, t)
+                if k < len(arr) and arr[k] == t:
                     covered += idf
+                    break
         return covered / total
+
+    def coverages(self, entries: Iterable[int], qidf: dict[str, float]) -> dict[int, float]:
+        """`coverage` of several entries, looking the question's words up once."""
+        total = sum(qidf.values())
+        if not total:
+            return dict.fromkeys(entries, 0.0)
+        get = self.word_ids.get
+        known = [(t, idf) for t, idf in ((get(w), idf) for w, idf in qidf.items()) if t is not None]
+        out: dict[int, float] = {}
+        for i in entries:
+            cover = self.cover[i]
+            n = len(cover)
+            covered = 0.0
+            for t, idf in known:
+                k = bisect_left(cover, t)
+                if k < n and cover[k] == t:
+                    covered += idf
+            out[i] = covered / total
+        return out
 
     def query_size(self, normalized: str) -> int:
         """How many content words the question has (a feature: short questions are risky)."""
-        return len(set(words(normalized)))
+        return len(self._words(normalized))
+
+    def _words(self, normalized: str) -> frozenset[str]:
+        # A question's words are asked for three times (evidence, size, coverage of the
+        # whole): segment it once. The cache is this index's own: a reloaded FAQ may have
+        # taught the segmenter new words.
+        out = self._recent_words.get(normalized)
+        if out is None:
+            if len(self._recent_words) >= 64:
+                self._recent_words.clear()
+            out = self._recent_words[normalized] = frozenset(words(normalized))
+        return out

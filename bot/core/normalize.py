@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from operator import add
 
-import zhconv
+from bot.core.script import to_simplified
 
 # Telegram allows 4096 characters; matching looks at a bounded prefix so that a pasted
 # novel costs the same as a question.
@@ -25,11 +27,42 @@ _LATIN_WORD = re.compile(r"[0-9a-z]+")
 _ACRONYM_PLURAL = re.compile(r"(?<![A-Za-z])([A-Z]{2,})s(?![A-Za-z])")
 
 
-def _to_simplified(text: str) -> str:
-    # zhconv is slow on long pure-ASCII strings for no gain; skip them.
-    if text.isascii():
-        return text
-    return zhconv.convert(text, "zh-cn")
+def trie_pattern(words: Iterable[str], latin_whole_words: bool = True) -> str:
+    """One regex for many literal words that tries only the branch of the next character.
+
+    A flat alternation of hundreds of words makes the regex engine try each word at every
+    position; a trie tries one branch per character, and because every branch starts with
+    a literal the engine can also skip positions no word starts at. Longest match first
+    (greedy optional tails), as the flat longest-first alternation did. With
+    `latin_whole_words`, Latin words match whole words only: the lookbehind sits after the
+    first letter so that it does not hide the literal from the first-character scan.
+    """
+    trie: dict[str, dict] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict], path: str, top: bool) -> str:
+        branches = []
+        for ch in sorted(k for k in node if k):
+            guard = ""
+            if latin_whole_words and top and ch.isascii() and ch.isalnum():
+                guard = rf"(?<![0-9a-z]{re.escape(ch)})"
+            branches.append(re.escape(ch) + guard + emit(node[ch], path + ch, False))
+        end = ""
+        if latin_whole_words and "" in node and path.isascii():
+            end = "(?![0-9a-z])"
+        if not branches:
+            return end
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            # The word may end here: prefer the longer one, else end (with its guard).
+            return f"(?:{body}|{end})" if end else f"(?:{body})?"
+        return body
+
+    return emit(trie, "", True)
 
 
 class Normalizer:
@@ -55,21 +88,18 @@ class Normalizer:
 
     @staticmethod
     def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
-        items = sorted({w for w in words if w}, key=len, reverse=True)
+        items = {w for w in words if w}
         if not items:
             return None
         # Latin words must match whole words; CJK has no word boundaries to respect.
-        parts = [
-            rf"(?<![0-9a-z]){re.escape(w)}(?![0-9a-z])" if w.isascii() else re.escape(w)
-            for w in items
-        ]
-        return re.compile("|".join(parts))
+        return re.compile(trie_pattern(items))
 
     @staticmethod
     def _fold(text: str) -> str:
         text = unicodedata.normalize("NFKC", text[:MAX_MATCH_CHARS])
-        text = _ACRONYM_PLURAL.sub(r"\1", text)
-        text = _to_simplified(text).lower()
+        if text.lower() != text:  # the acronym rule needs capitals; most questions have none
+            text = _ACRONYM_PLURAL.sub(r"\1", text)
+        text = to_simplified(text).lower()
         return _SEPARATORS.sub(" ", text).strip()
 
     def __call__(self, text: str) -> str:
@@ -85,8 +115,28 @@ class Normalizer:
         return " ".join(folded.split())
 
 
+# Longest first; each keeps at least a 3-letter stem.
+_SUFFIXES = ("isations", "izations", "isation", "ization", "ations", "ation", "ments", "ment",
+             "ising", "izing", "ised", "ized", "ings", "ing", "ies", "ied", "ed", "es", "s", "ly")
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A light English stemmer: strips one common suffix (keeping at least 3 letters),
+    then a final e, so that every form of a word meets one stem: hospital / hospitalised /
+    hospitalization -> hospital; settle / settled / settlement -> settl; file / filing /
+    files -> fil. A full Porter stemmer would buy little on questions this short."""
+    for suf in _SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            word = word[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
 def tokens(normalized: str) -> list[str]:
-    """Character unigrams and bigrams of CJK runs, plus whole Latin words.
+    """Character unigrams and bigrams of CJK runs, plus whole Latin words (stemmed).
 
     Chinese has no spaces; character n-grams need no dictionary (fast start-up) and are
     robust to the typos and word-order changes of typed questions.
@@ -94,6 +144,11 @@ def tokens(normalized: str) -> list[str]:
     out: list[str] = []
     for run in _CJK_RUN.findall(normalized):
         out.extend(run)
-        out.extend(run[i : i + 2] for i in range(len(run) - 1))
-    out.extend(w for w in _LATIN_WORD.findall(normalized) if len(w) > 1 or w.isdigit())
+        out.extend(map(add, run, run[1:]))  # bigrams, without a Python-level loop
+    # Latin words stemmed, so that hospitalised meets hospitalisation here too.
+    out.extend(
+        w if w.isdigit() else stem(w)
+        for w in _LATIN_WORD.findall(normalized)
+        if len(w) > 1 or w.isdigit()
+    )
     return out

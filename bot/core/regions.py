@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.kb import Entry, KnowledgeBase, Variant
-from bot.core.normalize import Normalizer
+from bot.core.normalize import Normalizer, trie_pattern
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class RegionFinder:
         self._table = table
         self._markers = tuple(m for m in (normalizer(x) for x in kb.destination_markers) if m)
         words = sorted(table, key=len, reverse=True)
-        self._re = re.compile("|".join(re.escape(w) for w in words)) if words else None
+        # A trie: matched against every phrasing of the FAQ at load.
+        self._re = re.compile(trie_pattern(words, latin_whole_words=False)) if words else None
 
     def find(self, normalized: str) -> Mention | None:
         """The most specific place named: an uncovered place wins over a covered one."""

@@ -40,8 +40,18 @@ class Renderer:
             for v in variants
         )
 
+    def _dated_by_source(self, v: Variant) -> bool:
+        """Whether the variant's as-of date is its source's date (to the precision it
+        gives): then the date is said once, on the as-of line."""
+        s = self.kb.sources[v.source]
+        return s.date.startswith(v.as_of)
+
     def as_of_line(self, v: Variant, lang: str) -> str:
-        return self.loc.t(lang, "answer.as_of", date=v.as_of, region=self.region(v.region, lang))
+        s = self.kb.sources[v.source]
+        # An as-of date taken from an inferred source date is only "about" that month.
+        inferred = s.date_inferred and self._dated_by_source(v)
+        date = self.source_date(v.as_of, inferred, lang)
+        return self.loc.t(lang, "answer.as_of", date=date, region=self.region(v.region, lang))
 
     def source_date(self, date: str, inferred: bool, lang: str) -> str:
         """A printed date as printed; an inferred one once, plainly: 约2023年1月."""
@@ -57,13 +67,19 @@ class Renderer:
         # The outlet's own "(inferred)" mark would say twice what the date's "about" says.
         outlet = re.sub(r"[（(]推断[)）]$", "", s.outlet)
         date = self.source_date(s.date, s.date_inferred, lang)
+        # An inferred date is said once, on the as-of line above ("约2025年3月"); a printed
+        # one stays in the citation, as printed.
+        above = "_dated_above" if s.date_inferred and self._dated_by_source(v) else ""
         if lang != "zh" and _CJK.search(s.title + outlet):
             # A title is cited in the language it was printed in; an English answer names
             # the region and date instead of quoting Chinese.
             return self.loc.t(
-                lang, "answer.source_untitled", region=self.region(s.region, lang), date=date
+                lang,
+                "answer.source_untitled" + above,
+                region=self.region(s.region, lang),
+                date=date,
             )
-        return self.loc.t(lang, "answer.source", title=s.title, outlet=outlet, date=date)
+        return self.loc.t(lang, "answer.source" + above, title=s.title, outlet=outlet, date=date)
 
     def stale_line(self, variants: tuple[Variant, ...], lang: str) -> str:
         several = len({v.source for v in variants}) > 1

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 import rjieba
+
+from bot.core.normalize import stem
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
@@ -40,24 +43,6 @@ some much many more most get got getting tell know want need please just also st
 don didn doesn isn aren wasn cannot
 """
 EN_STOP = frozenset(_EN_STOP_WORDS.split())
-_SUFFIXES = ("ations", "ation", "ising", "izing", "ised", "ized", "ings", "ing", "ies", "ed",
-             "es", "s", "ly")
-
-
-def stem(word: str) -> str:
-    """A light English stemmer: strips one common suffix, keeping at least a 3-letter stem.
-
-    Enough to meet hospitalised / hospitalized / hospital and registering / register;
-    a full Porter stemmer would buy little on questions this short."""
-    for suf in _SUFFIXES:
-        if word.endswith(suf) and len(word) - len(suf) >= 3:
-            w = word[: -len(suf)]
-            if suf == "ies":
-                return w + "y"
-            return w
-    return word
-
-
 _added: set[str] = set()
 
 
@@ -69,24 +54,28 @@ def add_user_words(words: Iterable[str]) -> None:
             _added.add(w)
 
 
+@lru_cache(maxsize=1 << 16)
+def _latin(part: str) -> tuple[str, ...]:
+    """The content words of one Latin run, stemmed (cached: a FAQ repeats its words)."""
+    return tuple(
+        w if w.isdigit() else stem(w) for w in _LATIN_WORD.findall(part) if w not in EN_STOP
+    )
+
+
 def words(normalized: str) -> list[str]:
     """Content words of a normalized text: Chinese words and stemmed English words."""
     out: list[str] = []
-    for part in normalized.split():
-        if part.isascii():
-            for w in _LATIN_WORD.findall(part):
-                if w not in EN_STOP:
-                    out.append(stem(w) if not w.isdigit() else w)
+    if normalized.isascii():
+        for part in normalized.split():
+            out.extend(_latin(part))
+        return out
+    # One segmenter call for the whole text: it keeps Latin runs whole and returns the
+    # spaces between parts as tokens of their own.
+    for w in rjieba.cut(normalized, False):
+        if w in ZH_STOP or w == " ":
             continue
-        for w in rjieba.cut(part, False):
-            if w in ZH_STOP:
-                continue
-            if w.isascii():
-                out.extend(
-                    stem(x) if not x.isdigit() else x
-                    for x in _LATIN_WORD.findall(w)
-                    if x not in EN_STOP
-                )
-            else:
-                out.append(w)
+        if w.isascii():
+            out.extend(_latin(w))
+        else:
+            out.append(w)
     return out

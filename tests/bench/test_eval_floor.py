@@ -34,7 +34,7 @@ def test_labels_name_real_entries(engine: Engine) -> None:
 
 
 def test_top1_floor(report: Report) -> None:
-    assert report.top1 >= 0.95
+    assert report.top1 >= 0.96
 
 
 def test_wrong_answers_ceiling(report: Report) -> None:
@@ -42,12 +42,12 @@ def test_wrong_answers_ceiling(report: Report) -> None:
 
 
 def test_out_of_scope_rejected_floor(report: Report) -> None:
-    assert report.oos_rejected >= 0.95
+    assert report.oos_rejected >= 0.97
 
 
 def test_helpful_and_answered_floors(report: Report) -> None:
-    assert report.helpful >= 0.94
-    assert report.answered_right >= 0.88
+    assert report.helpful >= 0.96
+    assert report.answered_right >= 0.91
 
 
 def test_every_topic_is_mostly_routed(report: Report) -> None:
@@ -63,5 +63,7 @@ def holdout(engine: Engine) -> Report:
 def test_holdout_meets_the_targets(holdout: Report) -> None:
     assert holdout.n_in >= 100 and holdout.n_out >= 40
     assert holdout.top1 >= 0.95
-    assert holdout.wrong_answer <= 0.03
-    assert holdout.oos_rejected >= 0.95
+    assert holdout.answered_right >= 0.87
+    assert holdout.helpful >= 0.93
+    assert holdout.wrong_answer <= 0.02
+    assert holdout.oos_rejected >= 0.97

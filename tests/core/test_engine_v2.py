@@ -53,10 +53,27 @@ def test_picked_region_labelled_suggestion_answers_for_that_region_only(
     assert {v.region for v in r.variants} == {region}
 
 
-def test_wuhai_direct_settlement_stays_in_wuhai(engine: Engine) -> None:
-    # Not a "no information for Wuhai": the cross-province entries have Wuhai variants.
+def test_wuhai_direct_settlement_is_answered_for_wuhai(engine: Engine) -> None:
+    # Not a "no information for Wuhai" nor a clarify: xp-need-filing has a Wuhai variant
+    # (不备案直接结算), and the answer shown is that variant only.
     for q in ("乌海异地就医直接结算", "我是乌海的，去北京看病能直接结算吗"):
         r = engine.ask(q)
-        assert r.reason != "region_not_covered", q
-        shown = r.variants or tuple(v for s in r.suggestions for v in s.variants)
-        assert shown and all(v.region == "wuhai" for v in shown), q
+        assert r.status == "answer", (q, r.status, r.suggestions)
+        assert r.entry_id == "xp-need-filing", q
+        assert [v.region for v in r.variants] == ["wuhai"], q
+
+
+def test_english_cross_province_questions(engine: Engine) -> None:
+    # Stemming (hospitalised ~ hospitalisation), register ~ file, seeing a doctor ~ treatment.
+    r = engine.ask("How do I get reimbursed if I am hospitalised in another province?")
+    assert (r.status, r.entry_id, r.lang) == ("answer", "xp-inpatient", "en")
+    r = engine.ask("Do I need to register before seeing a doctor in another province?")
+    assert (r.status, r.entry_id) == ("answer", "xp-need-filing")
+
+
+def test_stemmer_meets_word_forms() -> None:
+    from bot.core.normalize import stem
+
+    assert stem("hospitalised") == stem("hospitalization") == stem("hospital")
+    assert stem("settle") == stem("settled") == stem("settlement")
+    assert stem("file") == stem("filing") == stem("files")
