@@ -8,7 +8,7 @@ the engine it started with.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -94,6 +94,9 @@ class Analysis:
     mention: Mention | None
     ranked: list[Scored]  # whole question and its parts merged: best confidence per entry
     clause_tops: list[list[Scored]]  # per single clause, its own ranking
+    # For a place the reports don't cover: the ranking as if no place were named, which
+    # tells "the reports have this, but not for X" from "nothing fits".
+    unplaced: list[Scored] = field(default_factory=list)
 
 
 _MODEL: Model | None = None
@@ -237,7 +240,8 @@ class Engine:
                 if s.entry_id not in best or s.score > best[s.entry_id].score:
                     best[s.entry_id] = s
         merged = sorted(best.values(), key=lambda s: s.score, reverse=True)
-        return Analysis(normalized, mention, merged, clause_tops)
+        unplaced = self._score(stripped, None) if mention and not mention.covered else []
+        return Analysis(normalized, mention, merged, clause_tops, unplaced)
 
     def rank(self, question: str) -> tuple[str, Mention | None, list[Scored]]:
         """Normalized text, the place named and the ranked entries (for eval and review)."""
@@ -284,7 +288,14 @@ class Engine:
         top = ranked[0].score
         overall = decide(ranked, t)
         if overall.status == "fallback":
-            return replace(base, reason="no_match", score=top)
+            elsewhere = decide(a.unplaced, t) if a.unplaced else overall
+            if elsewhere.status == "fallback":
+                return replace(base, reason="no_match", score=top)
+            # It fits, but not for the place asked about: say so, and offer what holds
+            # elsewhere, labelled with its region, never as the place's own answer.
+            candidates = elsewhere.suggestions or ((elsewhere.best,) if elsewhere.best else ())
+            return replace(base, reason="region_not_covered", score=a.unplaced[0].score,
+                           suggestions=tuple(self._suggestion(s, None) for s in candidates))
 
         scope = mention.scope if mention else None
         if mention is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.clauses import split_clauses, views
 from bot.core.confidence import FEATURES, load_model
 from bot.core.engine import Engine
@@ -77,3 +79,18 @@ def test_stemmer_meets_word_forms() -> None:
     assert stem("hospitalised") == stem("hospitalization") == stem("hospital")
     assert stem("settle") == stem("settled") == stem("settlement")
     assert stem("file") == stem("filing") == stem("files")
+
+
+@pytest.mark.parametrize("question, entry", [
+    ("北京异地就医怎么备案", "xp-filing-channels"),
+    ("哈密长护险一个月给多少", "ltc-monthly-benefit"),
+    ("How much does long-term care insurance pay in Beijing?", "ltc-monthly-benefit"),
+])
+def test_an_uncovered_place_is_told_so_and_offered_other_regions_knowingly(
+        engine: Engine, question: str, entry: str) -> None:
+    # Word evidence counts the place against every entry; the engine must still tell "the
+    # reports have this, but not for X" (covered regions listed, labelled suggestions) from
+    # "nothing fits", and never answer with another region's figures.
+    r = engine.ask(question)
+    assert r.status == "fallback" and r.reason == "region_not_covered"
+    assert not r.variants and entry in [s.entry_id for s in r.suggestions]
