@@ -79,4 +79,13 @@ async def page(request: web.Request) -> web.Response:
         langs=langs, hours=hours, answered=answered,
         answered_pct=round(100 * answered / s.total, 1) if s.total else 0.0,
         busiest=sorted(range(24), key=lambda h: -hours[h])[:3] if s.total else [],
-        vote_days=[(d, g, b) for d, g, b in f.votes], outcome_days=list(reversed(s.by_day)))
+        vote_days=[(d, g, b) for d, g, b in f.votes], outcome_days=list(reversed(s.by_day)),
+        minutes=_minutes)
+
+
+def _minutes(seconds: float | None) -> str:
+    """A first-response time for a card: minutes, or hours and minutes past an hour."""
+    if seconds is None:
+        return "–"
+    m = round(seconds / 60)
+    return f"{m // 60}h {m % 60:02d}m" if m >= 60 else f"{m} min"
