@@ -37,7 +37,8 @@ pytestmark = [
 ]
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 class Served:
@@ -106,6 +107,14 @@ def _shot(driver: object, name: str, tmp: Path) -> None:
     driver.set_window_size(1280, 900)  # type: ignore[attr-defined]
 
 
+def _go(driver: object, element: object) -> None:
+    """Click what loads a new page, and wait until it has: reading right after a click
+    could otherwise still see the old page (a flaky count of rows)."""
+    old = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    element.click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 10).until(staleness_of(old))  # type: ignore[arg-type]
+
+
 def _text(driver: object, css: str) -> str:
     return str(driver.find_element(By.CSS_SELECTOR, css).text)  # type: ignore[attr-defined]
 
@@ -118,7 +127,7 @@ def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
         assert served.console is not None
         # Sign in through a one-time link.
         d.get(f"{served.url}/signin/{token_for(served.console)}")  # type: ignore[attr-defined]
-        d.find_element(By.ID, "signin-button").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "signin-button"))
         assert d.execute_script("return document.characterSet") == "UTF-8"  # type: ignore[attr-defined]
 
         # The overview's numbers are the seeded log's.
@@ -133,16 +142,16 @@ def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
         _shot(d, "overview", tmp_path)
 
         # Add the lost-card questions as phrasings of xp-card-needed, through the UI.
-        d.find_element(By.ID, "nav-unanswered").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "nav-unanswered"))
         _shot(d, "unanswered", tmp_path)
         group = next(g for g in d.find_elements(By.CSS_SELECTOR, "article.group")  # type: ignore[attr-defined]
                      if "医保卡丢了" in g.text)
         group.find_element(By.NAME, "entry_other").send_keys("xp-card-needed")
-        group.find_element(By.CSS_SELECTOR, "button.preview").click()
+        _go(d, group.find_element(By.CSS_SELECTOR, "button.preview"))
         assert "医保卡丢了怎么办" in _text(d, "#diff")
         assert d.find_element(By.ID, "valid")  # type: ignore[attr-defined]
         _shot(d, "preview", tmp_path)
-        d.find_element(By.ID, "apply").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "apply"))
         assert "xp-card-needed" in _text(d, "#applied")
         faq = yaml.safe_load((settings.faq_dir / "cross_province.yaml").read_text("utf-8"))
         [entry] = [e for e in faq["entries"] if e["id"] == "xp-card-needed"]
@@ -153,16 +162,16 @@ def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
         # Dismiss the pets group: it moves to the dismissed list, with who.
         group = next(g for g in d.find_elements(By.CSS_SELECTOR, "article.group")  # type: ignore[attr-defined]
                      if "宠物看病" in g.text)
-        group.find_element(By.CSS_SELECTOR, "button.dismiss-button").click()
+        _go(d, group.find_element(By.CSS_SELECTOR, "button.dismiss-button"))
         assert "宠物看病" in _text(d, "#dismissed")
         assert all("宠物看病" not in g.text for g in d.find_elements(  # type: ignore[attr-defined]
             By.CSS_SELECTOR, "article.group"))
 
         # Search, then download the CSV of that search.
-        d.find_element(By.ID, "nav-questions").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "nav-questions"))
         d.find_element(By.ID, "q").send_keys("医保卡")  # type: ignore[attr-defined]
         Select(d.find_element(By.ID, "status")).select_by_value("fallback")  # type: ignore[attr-defined]
-        d.find_element(By.ID, "search").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "search"))
         rows = d.find_elements(By.CSS_SELECTOR, "#results tbody tr")  # type: ignore[attr-defined]
         assert len(rows) == 6 and all("医保卡丢了" in r.text for r in rows)
         _shot(d, "questions", tmp_path)
@@ -179,17 +188,17 @@ def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
         assert {r[EXPORT_COLUMNS.index("status")] for r in table[1:]} == {"fallback"}
 
         # The other pages.
-        d.find_element(By.ID, "nav-feedback").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "nav-feedback"))
         _shot(d, "feedback", tmp_path)
         d.get(f"{served.url}/entry/xp-card-needed")  # type: ignore[attr-defined]
         assert "医保卡丢了怎么办" in _text(d, "#phrasings-zh")
         _shot(d, "entry", tmp_path)
-        d.find_element(By.ID, "nav-health").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "nav-health"))
         assert "xp-card-needed" in _text(d, "#changes")
         _shot(d, "health", tmp_path)
 
         # Sign out: the sign-in page, and the pages are closed.
-        d.find_element(By.ID, "signout").click()  # type: ignore[attr-defined]
+        _go(d, d.find_element(By.ID, "signout"))
         assert d.find_element(By.ID, "signin-error")  # type: ignore[attr-defined]
         d.get(served.url + "/")  # type: ignore[attr-defined]
         assert d.find_element(By.ID, "signin-help")  # type: ignore[attr-defined]
