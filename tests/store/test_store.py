@@ -290,14 +290,14 @@ async def test_purge_deletes_old_rows_with_their_votes_and_picks(store: QuerySto
     cutoff = T0 - dt.timedelta(days=180)
     assert await store.count_older(cutoff) == 5
     counts = await store.purge(cutoff, chunk=2)  # several short transactions
-    assert counts == {"queries": 5, "feedback": 1, "selections": 1, "denied": 0}
+    assert counts == {"queries": 5, "feedback": 1, "selections": 1, "denied": 0, "tickets": 0}
     assert sorted(r[0] for r in rows(db_path, "SELECT text FROM queries")) == [
         "new0", "new1", "new2"]
     assert rows(db_path, "SELECT COUNT(*) FROM feedback") == [(1,)]
     assert rows(db_path, "SELECT COUNT(*) FROM selections") == [(0,)]
     assert rows(db_path, "SELECT SUM(n) FROM daily") == [(3,)]
     assert await store.purge(cutoff) == {"queries": 0, "feedback": 0, "selections": 0,
-                                         "denied": 0}
+                                         "denied": 0, "tickets": 0}
 
 
 async def test_stats_cube_matches_the_rows_for_any_period(store: QueryStore) -> None:

@@ -103,3 +103,23 @@ async def test_asked_and_last_query(tmp_path: Path) -> None:
         since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
         assert await s.last_query_id(42, since) == r.query_id
         assert await s.last_query_id(7, since) is None
+
+
+async def test_purge_deletes_old_closed_tickets_and_keeps_open_ones(tmp_path: Path) -> None:
+    path = tmp_path / "q.db"
+    async with await QueryStore.open(path, SECRET) as s:
+        old, _ = await s.open_ticket(user_id=1, chat_id=1, lang="zh", region=None,
+                                     question="old", now=T0 - dt.timedelta(days=300))
+        await s.add_ticket_message(old.number, "in", "text", "more",
+                                   now=T0 - dt.timedelta(days=300))
+        await s.add_ticket_post(old.number, GROUP, 10)
+        await s.close_ticket(old.number, "staff", now=T0 - dt.timedelta(days=299))
+        waiting, _ = await s.open_ticket(user_id=2, chat_id=2, lang="zh", region=None,
+                                         question="still waiting",
+                                         now=T0 - dt.timedelta(days=300))
+        counts = await s.purge(T0 - dt.timedelta(days=180))
+        assert counts["tickets"] == 1
+        assert await s.ticket(old.number) is None
+        assert (await s.ticket(waiting.number)) is not None  # open: a resident may wait
+    assert rows(path, "SELECT COUNT(*) FROM ticket_messages") == [(0,)]
+    assert rows(path, "SELECT COUNT(*) FROM ticket_posts") == [(0,)]
