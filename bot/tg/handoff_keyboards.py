@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.i18n import Locales
-from bot.tg.keyboards import MAX_CALLBACK_BYTES, label
+from bot.tg.keyboards import Patterns, decode_with, kind_check, label
 
 _QID = r"[A-Za-z0-9_-]{1,16}"
 _N = r"[1-9]\d{0,11}"
@@ -56,7 +56,7 @@ class SuggestFaq:
 HandoffCallback = AskPerson | EndTicket | RateTicket | ClaimTicket | CloseTicket | SuggestFaq
 STAFF_KINDS = (ClaimTicket, CloseTicket, SuggestFaq)
 
-_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], HandoffCallback]], ...] = (
+_PATTERNS: Patterns[HandoffCallback] = (
     (re.compile(rf"ho:({_QID}|-)"), lambda m: AskPerson(None if m[1] == "-" else m[1])),
     (re.compile(rf"hc:({_N})"), lambda m: EndTicket(int(m[1]))),
     (re.compile(rf"hr:({_N}):([01])"), lambda m: RateTicket(int(m[1]), m[2] == "1")),
@@ -86,22 +86,12 @@ def encode(cb: HandoffCallback) -> str:
 
 
 def decode(data: object) -> HandoffCallback | None:
-    if not isinstance(data, str) or len(data.encode()) > MAX_CALLBACK_BYTES:
-        return None
-    for pattern, build in _PATTERNS:
-        m = pattern.fullmatch(data)
-        if m is not None:
-            return build(m)
-    return None
+    return decode_with(_PATTERNS, data)
 
 
 def is_handoff(*kinds: type) -> Callable[[object], bool]:
     """A CallbackQueryHandler pattern for handoff data of one of `kinds`."""
-
-    def check(data: object) -> bool:
-        return isinstance(decode(data), kinds)
-
-    return check
+    return kind_check(decode, *kinds)
 
 
 def _button(text: str, cb: HandoffCallback) -> InlineKeyboardButton:

@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -105,7 +106,11 @@ class Noop:
 
 Callback = Feedback | Pick | NoneOfThese | Show | Topics | TopicPage | SetRegion | SetLang | Noop
 
-_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Callback]], ...] = (
+T = TypeVar("T")
+# Callback data shapes: a regex matched whole, and what a match builds.
+Patterns = tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], T]], ...]
+
+_PATTERNS: Patterns[Callback] = (
     (re.compile(rf"f:{_ASKED}:([01])"), lambda m: Feedback(m[1], m[3] == "1", m[2])),
     (re.compile(rf"p:{_ASKED}:({_ID})(?:@({_ID}))?"), lambda m: Pick(m[1], m[3], m[2], m[4])),
     (re.compile(rf"n:{_ASKED}"), lambda m: NoneOfThese(m[1], m[2])),
@@ -181,24 +186,36 @@ def encode(cb: Callback) -> str:
     return data
 
 
-def decode(data: object) -> Callback | None:
-    """The callback a button carries, or None when the data is not one of ours."""
+def decode_with(patterns: Patterns[T], data: object) -> T | None:
+    """What `data` decodes to by the first of `patterns` it matches whole, or None: data
+    that is not a string, too long, or of no known shape (stale, or forged)."""
     if not isinstance(data, str) or len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
-    for pattern, build in _PATTERNS:
+    for pattern, build in patterns:
         m = pattern.fullmatch(data)
         if m is not None:
             return build(m)
     return None
 
 
-def is_kind(*kinds: type) -> Callable[[object], bool]:
-    """A CallbackQueryHandler pattern: true for data that decodes to one of `kinds`."""
+def kind_check(decoder: Callable[[object], object], *kinds: type) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern: true for data that `decoder` turns into one of
+    `kinds`."""
 
     def check(data: object) -> bool:
-        return isinstance(decode(data), kinds)
+        return isinstance(decoder(data), kinds)
 
     return check
+
+
+def decode(data: object) -> Callback | None:
+    """The callback a button carries, or None when the data is not one of ours."""
+    return decode_with(_PATTERNS, data)
+
+
+def is_kind(*kinds: type) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern: true for data that decodes to one of `kinds`."""
+    return kind_check(decode, *kinds)
 
 
 def offered(markup: InlineKeyboardMarkup | None, data: str) -> bool:
