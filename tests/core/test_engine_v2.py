@@ -94,3 +94,13 @@ def test_an_uncovered_place_is_told_so_and_offered_other_regions_knowingly(
     r = engine.ask(question)
     assert r.status == "fallback" and r.reason == "region_not_covered"
     assert not r.variants and entry in [s.entry_id for s in r.suggestions]
+
+
+@pytest.mark.parametrize("question, entry", [
+    ("去外地住院要先办啥手续？", "xp-need-filing"),
+    ("长护险一个月给多少钱", "ltc-monthly-benefit"),
+])
+def test_the_product_examples_are_answered(engine: Engine, question: str, entry: str) -> None:
+    # The two questions the product description itself gives as what residents type.
+    r = engine.ask(question)
+    assert (r.status, r.entry_id) == ("answer", entry)
