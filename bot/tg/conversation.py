@@ -89,13 +89,17 @@ async def start(update: Update, context: BotContext) -> None:
                     fallback_markup(None, (), topic_pairs(kb, lang, core=True)), _reply_to(update))
 
 
-async def help_command(update: Update, context: BotContext) -> None:
-    """Explain how to ask and what the commands do."""
-    svc = context.svc
+async def _say(update: Update, context: BotContext, key: str) -> None:
+    """Reply with one locale string in the user's language (quoting in groups)."""
     assert update.effective_chat is not None
     lang = (await context.prefs()).lang
     await send_html(context.bot, update.effective_chat.id,
-                    text_messages(svc.locales.t(lang, "tg.help")), reply_to=_reply_to(update))
+                    text_messages(context.svc.locales.t(lang, key)), reply_to=_reply_to(update))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """Explain how to ask and what the commands do."""
+    await _say(update, context, "tg.help")
 
 
 async def about(update: Update, context: BotContext) -> None:
@@ -183,11 +187,7 @@ async def ask(update: Update, context: BotContext) -> None:
 
 async def not_text(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, locations, files…: ask for text, politely."""
-    svc = context.svc
-    assert update.effective_chat is not None
-    lang = (await context.prefs()).lang
-    await send_html(context.bot, update.effective_chat.id,
-                    text_messages(svc.locales.t(lang, "tg.send_text")), reply_to=_reply_to(update))
+    await _say(update, context, "tg.send_text")
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -196,9 +196,5 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     assert message is not None
     if message.chat.type != ChatType.PRIVATE and "@" not in (message.text or "").split()[0]:
         return  # "/foo" in a group is probably another bot's command
-    svc = context.svc
-    lang = (await context.prefs()).lang
-    await send_html(context.bot, message.chat_id,
-                    text_messages(svc.locales.t(lang, "tg.unknown_command")),
-                    reply_to=_reply_to(update))
+    await _say(update, context, "tg.unknown_command")
 
