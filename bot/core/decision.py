@@ -27,6 +27,8 @@ class Scored:
     coverage: float = 0.0  # 0..100, share of the question's words the entry uses
     # The model's inputs, kept for `eval --fit`.
     features: tuple[float, ...] = field(default=(), compare=False, repr=False)
+    # First-pass lead (0..1) over the best rival that could be answered instead.
+    lead: float = field(default=1.0, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,7 @@ def decide(ranked: Sequence[Scored], t: Thresholds = DEFAULT_THRESHOLDS) -> Deci
         return Decision("fallback", None, ())
     best = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    # features[5] is the first-pass margin (confidence.FEATURES); absent in hand-made rankings.
-    lead = best.features[5] if len(best.features) > 5 else 1.0
-    if best.score >= t.answer and best.score - runner_up >= t.margin and lead >= t.min_lead:
+    if best.score >= t.answer and best.score - runner_up >= t.margin and best.lead >= t.min_lead:
         return Decision("answer", best, ())
     close = tuple(s for s in ranked if s.score >= t.clarify)[: t.max_suggestions]
     return Decision("clarify", best, close)

@@ -99,6 +99,16 @@ class Analysis:
     unplaced: list[Scored] = field(default_factory=list)
 
 
+def _runner_up(prescore: float, rivals: list[float]) -> float:
+    """What a candidate is measured against (rivals best first): the best measures its
+    lead over the runner-up, every other its gap to the best."""
+    if not rivals:
+        return 0.0
+    if prescore != rivals[0]:
+        return rivals[0]
+    return rivals[1] if len(rivals) > 1 else 0.0
+
+
 _MODEL: Model | None = None
 
 
@@ -190,18 +200,24 @@ class Engine:
         if not evs:
             return []
         n_words = self.index.query_size(prepared)
-        first = evs[0].prescore
-        second = evs[1].prescore if len(evs) > 1 else 0.0
         wholes = None if whole is None else self.index.coverages([e.entry for e in evs], whole)
         qidf = self.index.query_words(prepared)
+        shown_all = [self._shown_variants(self.index.entry_ids[ev.entry], mention) for ev in evs]
+        everyone = [ev.prescore for ev in evs]
+        # Rivals that could be answered: when a covered place is named, an entry with
+        # nothing for it is filtered out before the decision, so it cannot make a tie
+        # (乌海…直接结算 is no tie with Xinjiang's settlement figures). The model's margin
+        # still counts every rival: an entry that wins only because a better match has
+        # nothing for the place is not the answer.
+        holding = [ev.prescore for ev, shown in zip(evs, shown_all, strict=True) if shown]
         out = []
-        for k, ev in enumerate(evs):
+        for ev, shown in zip(evs, shown_all, strict=True):
             entry_id = self.index.entry_ids[ev.entry]
-            shown = self._shown_variants(entry_id, mention)
             region = None if mention is None else bool(shown)
+            rivals = holding if mention is not None and shown else everyone
             x = features(
                 ev,
-                second if k == 0 else first,
+                _runner_up(ev.prescore, everyone),
                 region,
                 n_words,
                 clause=whole is not None,
@@ -218,6 +234,7 @@ class Engine:
                     round(100.0 * ev.bm25, 2),
                     round(100.0 * ev.coverage, 2),
                     x,
+                    lead=ev.prescore - _runner_up(ev.prescore, rivals),
                 )
             )
         out.sort(key=lambda s: s.score, reverse=True)
