@@ -29,7 +29,7 @@ _USER_WORD_FREQ = 20_000
 _ZH_STOP_WORDS = """
 的 了 是 我 你 他 她 它 们 我们 你们 他们 吗 吧 呢 啊 呀 么 嘛 在 有 和 与 及 或 也 都
 就 还 又 要 能 会 可以 可不可以 能不能 是不是 有没有 这 那 这个 那个 这种 那种 一个 个
-一下 什么 怎么 多少 哪 哪里 哪儿 哪些 吗 不 没 没有 给 让 被 把 对 从 到 去 来 上 下 里
+一下 什么 怎么 怎么办 多少 哪 哪里 哪儿 哪些 吗 不 没 没有 给 让 被 把 对 从 到 去 来 上 下 里
 中 后 前 时候 现在 如果 但是 因为 所以 而且 然后 请 想 问 知道 告诉 一些 些 点 过 着 得
 地 之 其 该 为 为什么 呗 嗯 哦 喔 吗 咱 咱们 自己 人家 家里
 """
@@ -47,8 +47,12 @@ _added: set[str] = set()
 
 
 def add_user_words(words: Iterable[str]) -> None:
-    """Teach the process-wide segmenter the FAQ's terms (normalized form)."""
+    """Teach the process-wide segmenter the FAQ's terms (normalized form). Not its
+    function words (怎么办 from the synonyms): boosted, 怎么办 would swallow the 办 of
+    怎么办理 and lose the word 办理."""
     for w in words:
+        if w in ZH_STOP:
+            continue
         if w not in _added and len(w) > 1 and _CJK_CHAR.search(w) and " " not in w:
             rjieba.add_word(w, _USER_WORD_FREQ, None)
             _added.add(w)
