@@ -99,7 +99,9 @@ def overlaps(kb: KnowledgeBase, threshold: float = OVERLAP_THRESHOLD) -> list[Ov
     """
     norm = Normalizer(kb.synonyms, kb.fillers)
     rows: list[_Row] = []
-    for e in kb.entries:
+    # A known out-of-scope topic that nearly repeats an entry's phrasing would take that
+    # entry's questions away: it is checked like an entry.
+    for e in (*kb.entries, *kb.declines):
         for lang, qs in e.questions.items():
             rows.extend(_Row(e.id, q, norm(q), e.file, e.phrasing_line(lang, i))
                         for i, q in enumerate(qs))
@@ -163,6 +165,8 @@ def summary(kb: KnowledgeBase) -> str:
     per_source = Counter(v.source for e in kb.entries for v in e.variants)
     phrasings = sum(len(qs) for e in kb.entries for qs in e.questions.values())
     lines.append(f"{phrasings} phrasings")
+    if kb.declines:
+        lines.append(f"{len(kb.declines)} known out-of-scope topics (never answered)")
     for title, counter in (("topic", per_topic), ("region", per_region), ("source", per_source)):
         lines.append(f"by {title}:")
         lines.extend(f"  {k:<22} {n:>4}" for k, n in counter.most_common())

@@ -31,6 +31,7 @@ FEATURES = (
     "whole_coverage",  # share of the whole question's words the entry uses
     "prescore",  # the first-pass score itself
     "said",  # share of the question's words the answer shown (for the place named) uses
+    "decline",  # the closest known out-of-scope topic's first-pass score minus this one's
 )
 MODEL_FILE = "confidence.json"
 
@@ -43,9 +44,11 @@ def features(
     clause: bool = False,
     whole_coverage: float | None = None,
     said: float = 0.0,
+    decline: float = 0.0,
 ) -> tuple[float, ...]:
-    """The model's inputs; `runner_up` is the best first-pass score among the others,
-    `region` whether the named place has an answer (None: no place named)."""
+    """The model's inputs; `runner_up` is the best first-pass score among the other
+    entries, `region` whether the named place has an answer (None: no place named),
+    `decline` the best first-pass score of a known out-of-scope topic (0: none close)."""
     return (
         ev.cosine,
         ev.phrasing,
@@ -60,6 +63,7 @@ def features(
         ev.coverage if whole_coverage is None else whole_coverage,
         ev.prescore,
         said,
+        decline - ev.prescore,
     )
 
 

@@ -31,6 +31,7 @@ Reason = Literal[
     "no_match",  # fallback: nothing fits
     "empty",  # fallback: no words left after normalization (emoji, punctuation, blank)
     "region_not_covered",  # fallback: it fits an entry, but not for the place asked about
+    "known_gap",  # fallback: closest to a known out-of-scope topic (out_of_scope.yaml)
 ]
 
 
@@ -93,10 +94,12 @@ class Analysis:
     normalized: str
     mention: Mention | None
     ranked: list[Scored]  # whole question and its parts merged: best confidence per entry
-    clause_tops: list[list[Scored]]  # per single clause, its own ranking
+    clause_tops: list[list[Scored]]  # per single clause, its ranking as if sent alone
     # For a place the reports don't cover: the ranking as if no place were named, which
     # tells "the reports have this, but not for X" from "nothing fits".
     unplaced: list[Scored] = field(default_factory=list)
+    # The whole question is closest to a known out-of-scope topic, not to any entry.
+    known_gap: bool = False
 
 
 def _runner_up(prescore: float, rivals: list[float]) -> float:
@@ -196,33 +199,57 @@ class Engine:
     ) -> list[Scored]:
         """Candidates of one text with their calibrated confidence, best first. `whole`:
         for a clause, the whole question's words (what the clause leaves unexplained)."""
+        return self._score_and_gap(prepared, mention, whole)[0]
+
+    def _score_and_gap(
+        self,
+        prepared: str,
+        mention: Mention | None,
+        whole: dict[str, float] | None = None,
+    ) -> tuple[list[Scored], bool]:
+        """`_score`, and whether the closest candidate is a known out-of-scope topic."""
         evs = self.index.evidence(prepared)
         if not evs:
-            return []
+            return [], False
         n_words = self.index.query_size(prepared)
         wholes = None if whole is None else self.index.coverages([e.entry for e in evs], whole)
         qidf = self.index.query_words(prepared)
-        shown_all = [self._shown_variants(self.index.entry_ids[ev.entry], mention) for ev in evs]
+        # A known out-of-scope topic is every entry's rival and never a candidate itself.
+        declines = [self.index.is_decline(ev.entry) for ev in evs]
+        shown_all = [
+            [] if d else self._shown_variants(self.index.entry_ids[ev.entry], mention)
+            for ev, d in zip(evs, declines, strict=True)
+        ]
+        entries = [ev.prescore for ev, d in zip(evs, declines, strict=True) if not d]
+        # How close the nearest known out-of-scope topic comes (0 when none is a candidate).
+        decline = max((ev.prescore for ev, d in zip(evs, declines, strict=True) if d), default=0.0)
+        # The tie rule's rivals (`lead`): every candidate, out-of-scope topics included,
+        # except that when a covered place is named an entry with nothing for it is no
+        # rival: it is filtered out before the decision (乌海…直接结算 is no tie with
+        # Xinjiang's settlement figures). The model's margin still counts every entry: one
+        # that wins only because a better match has nothing for the place is not the answer.
         everyone = [ev.prescore for ev in evs]
-        # Rivals that could be answered: when a covered place is named, an entry with
-        # nothing for it is filtered out before the decision, so it cannot make a tie
-        # (乌海…直接结算 is no tie with Xinjiang's settlement figures). The model's margin
-        # still counts every rival: an entry that wins only because a better match has
-        # nothing for the place is not the answer.
-        holding = [ev.prescore for ev, shown in zip(evs, shown_all, strict=True) if shown]
+        holding = [
+            ev.prescore
+            for ev, shown, d in zip(evs, shown_all, declines, strict=True)
+            if shown or d
+        ]
         out = []
-        for ev, shown in zip(evs, shown_all, strict=True):
+        for ev, shown, d in zip(evs, shown_all, declines, strict=True):
+            if d:
+                continue
             entry_id = self.index.entry_ids[ev.entry]
             region = None if mention is None else bool(shown)
             rivals = holding if mention is not None and shown else everyone
             x = features(
                 ev,
-                _runner_up(ev.prescore, everyone),
+                _runner_up(ev.prescore, entries),
                 region,
                 n_words,
                 clause=whole is not None,
                 whole_coverage=None if wholes is None else wholes[ev.entry],
                 said=self.index.said(ev.entry, shown, qidf),
+                decline=decline,
             )
             out.append(
                 Scored(
@@ -238,27 +265,31 @@ class Engine:
                 )
             )
         out.sort(key=lambda s: s.score, reverse=True)
-        return out
+        return out, declines[0]
 
     def analyse(self, question: str) -> Analysis:
         normalized = self.normalizer(question)
         mention = self.regions.find(normalized)
         stripped = self.regions.strip(normalized)
-        whole = self._score(stripped, mention)
+        whole, known_gap = self._score_and_gap(stripped, mention)
         qwords = self.index.query_words(stripped)
         best = {s.entry_id: s for s in whole}
-        singles = set(split_clauses(question))
-        clause_tops: list[list[Scored]] = []
+        clauses = split_clauses(question)
+        alone: dict[str, list[Scored]] = {}
         for view in views(question):
-            ranked = self._score(self.regions.strip(self.normalizer(view)), mention, qwords)
-            if view in singles:
-                clause_tops.append(ranked)
+            prepared = self.regions.strip(self.normalizer(view))
+            ranked = self._score(prepared, mention, qwords)
+            if view in clauses:
+                # A second question must be confident on its own, as if it had been sent
+                # alone: in context, a clause is scored as the part of a story that asks.
+                alone[view] = self._score(prepared, mention)
             for s in ranked:
                 if s.entry_id not in best or s.score > best[s.entry_id].score:
                     best[s.entry_id] = s
         merged = sorted(best.values(), key=lambda s: s.score, reverse=True)
+        clause_tops = [alone[c] for c in dict.fromkeys(clauses) if c in alone]
         unplaced = self._score(stripped, None) if mention and not mention.covered else []
-        return Analysis(normalized, mention, merged, clause_tops, unplaced)
+        return Analysis(normalized, mention, merged, clause_tops, unplaced, known_gap)
 
     def rank(self, question: str) -> tuple[str, Mention | None, list[Scored]]:
         """Normalized text, the place named and the ranked entries (for eval and review)."""
@@ -300,14 +331,24 @@ class Engine:
             mention=mention,
             preferred_region=preferred,
         )
+        if a.known_gap:
+            base = replace(base, reason="known_gap")
         if not ranked:
             return base
         top = ranked[0].score
         overall = decide(ranked, t)
+        asked = self._clause_answers(a, mention, t)
+        if overall.status != "answer" and len(asked) > 1:
+            # Two questions in one message, each clear on its own, though the whole is a
+            # blur of both (家庭医生怎么签约？另外长护险怎么申请): answer both, in order.
+            scope_, parts = (mention.scope, mention.covered) if mention else (None, True)
+            first = self._answer(base, asked[0], scope_, preferred, parts)
+            extra = self._answer(base, asked[1], scope_, preferred, parts)
+            return replace(first, also=(extra,))
         if overall.status == "fallback":
             elsewhere = decide(a.unplaced, t) if a.unplaced else overall
             if elsewhere.status == "fallback":
-                return replace(base, reason="no_match", score=top)
+                return replace(base, score=top)
             # It fits, but not for the place asked about: say so, and offer what holds
             # elsewhere, labelled with its region, never as the place's own answer.
             candidates = elsewhere.suggestions or ((elsewhere.best,) if elsewhere.best else ())
@@ -334,6 +375,10 @@ class Engine:
                 extra = self._answer(base, second, scope, preferred, include_parts)
                 first = replace(first, also=(extra,))
             return first
+        if a.known_gap:
+            # Closer to a question the reports don't answer than to any entry: offering the
+            # neighbouring entry ("did you mean…?") would only suggest it answers this.
+            return replace(base, score=ranked[0].score)
         suggestions = tuple(self._suggestion(s, scope or preferred) for s in decision.suggestions)
         return replace(
             base,
@@ -365,20 +410,27 @@ class Engine:
             stale=any(is_stale(v.as_of, self.today) for v in shown),
         )
 
-    def _second_answer(
-        self, a: Analysis, first: str, mention: Mention | None, t: Thresholds
-    ) -> Scored | None:
-        """A clause that confidently asks another entry than the first answer's."""
-        best: Scored | None = None
+    def _clause_answers(
+        self, a: Analysis, mention: Mention | None, t: Thresholds
+    ) -> list[Scored]:
+        """What each clause, sent alone, would be answered with: distinct entries, in the
+        order the clauses were written."""
+        out: list[Scored] = []
         for ranked in a.clause_tops:
             if mention is not None:
                 ranked = [s for s in ranked if self._holds(s.entry_id, mention)]
             d = decide(ranked, t)
-            if d.status != "answer" or d.best is None or d.best.entry_id == first:
-                continue
-            if best is None or d.best.score > best.score:
-                best = d.best
-        return best
+            best = d.best
+            if d.status == "answer" and best and all(s.entry_id != best.entry_id for s in out):
+                out.append(best)
+        return out
+
+    def _second_answer(
+        self, a: Analysis, first: str, mention: Mention | None, t: Thresholds
+    ) -> Scored | None:
+        """A clause that confidently asks another entry than the first answer's."""
+        others = [s for s in self._clause_answers(a, mention, t) if s.entry_id != first]
+        return max(others, key=lambda s: s.score) if others else None
 
     def answer_entry(self, entry_id: str, lang: str = "zh", region: str | None = None) -> Result:
         """The answer to one entry, as when a user taps a suggestion or browses topics.
@@ -410,7 +462,11 @@ class Engine:
         entry = self.kb.entry(entry_id)
         text = self.index.normalizer(" ".join(entry.questions["zh"]))
         ranked = self.index.evidence(text)
-        out = [self.kb.entry(self.index.entry_ids[e.entry]) for e in ranked]
+        out = [
+            self.kb.entry(self.index.entry_ids[e.entry])
+            for e in ranked
+            if not self.index.is_decline(e.entry)
+        ]
         out = [e for e in out if e.id != entry_id]
         same_topic = [e for e in out if e.topic == entry.topic]
         return tuple((same_topic + [e for e in out if e.topic != entry.topic])[:limit])

@@ -21,6 +21,10 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _DATE_RE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 # Files in faq/ that are not topic files.
 SPECIAL_FILES = ("sources.yaml", "synonyms.yaml", "regions.yaml")
+# Optional: questions no entry answers, matched only so that they are declined.
+OUT_OF_SCOPE_FILE = "out_of_scope.yaml"
+# A known out-of-scope topic's id in the index, apart from every entry id.
+OUT_OF_SCOPE_PREFIX = "oos:"
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,9 @@ class KnowledgeBase:
     fillers: tuple[str, ...]
     directory: str = ""
     by_id: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
+    # Known out-of-scope topics (out_of_scope.yaml): phrasings only, never answered. Ids
+    # carry OUT_OF_SCOPE_PREFIX; they are not in `entries` or `by_id`.
+    declines: tuple[Entry, ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         return self.by_id[entry_id]
@@ -509,6 +516,47 @@ def _load_entry(rec: Any, topic: str, fname: str, ctx: _Ctx) -> Entry | None:
                  phrasing_lines=phrasing_lines)
 
 
+def _load_declines(raw: Any, problems: list[Problem]) -> tuple[Entry, ...]:
+    """out_of_scope.yaml: `topics`, each an id and phrasings (zh required, en optional)."""
+    fname = OUT_OF_SCOPE_FILE
+    items = raw.get("topics") if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        problems.append(Problem(fname, "expected a list under 'topics'", field="topics"))
+        return ()
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for i, rec in enumerate(items):
+        line = _line(rec)
+        did = _text(rec.get("id")) if isinstance(rec, dict) else None
+        if did is None or not _ID_RE.match(did):
+            problems.append(Problem(fname, "missing or malformed id", did, f"topics[{i}].id", line))
+            continue
+        if did in seen:
+            problems.append(Problem(fname, "duplicate id", did, "id", line))
+            continue
+        seen.add(did)
+        qs = rec.get("questions")
+        questions: dict[str, tuple[str, ...]] = {}
+        phrasing_lines: dict[str, tuple[int | None, ...]] = {}
+        for lang in LANGUAGES:
+            raw_items = qs.get(lang, []) if isinstance(qs, dict) else None
+            if isinstance(raw_items, _Lines):
+                phrasing_lines[lang] = raw_items.lines
+            phrasings = _str_list(raw_items)
+            if phrasings is None:
+                problems.append(Problem(fname, "must be a list of questions", did,
+                                        f"questions.{lang}", _line(qs) or line))
+            elif phrasings:
+                questions[lang] = phrasings
+        if "zh" not in questions:
+            problems.append(Problem(fname, "needs at least 1 zh phrasing", did, "questions.zh",
+                                    line))
+            continue
+        out.append(Entry(OUT_OF_SCOPE_PREFIX + did, "out_of_scope", fname, questions, (), (),
+                         line=line, phrasing_lines=phrasing_lines))
+    return tuple(out)
+
+
 def _load_topic_file(path: Path, ctx: _Ctx) -> tuple[Topic | None, list[Entry]]:
     fname = path.name
     raw = _read_yaml(path, ctx.problems)
@@ -575,7 +623,14 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
     ctx = _Ctx(sources, regions, problems)
     topics: list[Topic] = []
     entries: list[Entry] = []
-    topic_files = sorted(p for p in root.glob("*.yaml") if p.name not in SPECIAL_FILES)
+    declines: tuple[Entry, ...] = ()
+    if (root / OUT_OF_SCOPE_FILE).is_file():
+        raw_oos = _read_yaml(root / OUT_OF_SCOPE_FILE, problems)
+        if raw_oos is not None:
+            declines = _load_declines(raw_oos, problems)
+    topic_files = sorted(
+        p for p in root.glob("*.yaml") if p.name not in (*SPECIAL_FILES, OUT_OF_SCOPE_FILE)
+    )
     if not topic_files:
         problems.append(Problem(str(root), "no topic files (*.yaml) found"))
     for path in topic_files:
@@ -607,4 +662,5 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
         fillers=fillers,
         directory=str(root),
         by_id=by_id,
+        declines=declines,
     )

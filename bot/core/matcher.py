@@ -155,8 +155,12 @@ class Index:
     def _build(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
         self.normalizer = normalizer
         self._recent_words: dict[str, frozenset[str]] = {}
-        self.entry_ids = [e.id for e in kb.entries]
-        n = len(kb.entries)
+        # The entries, then the known out-of-scope topics: indexed alike, so that a
+        # question closer to one of those than to any entry is seen to be one of those.
+        entries = (*kb.entries, *kb.declines)
+        self.answerable = len(kb.entries)  # positions from here on are declines
+        self.entry_ids = [e.id for e in entries]
+        n = len(entries)
         # Token -> dense id; a new token gets the next id, without a Python-level call.
         char_ids: defaultdict[str, int] = defaultdict(count().__next__)
         word_ids: defaultdict[str, int] = defaultdict(count().__next__)
@@ -204,7 +208,7 @@ class Index:
         row_start = array("i", [0])
         row_tok = array("i")
         row_count = array("i")
-        for i, entry in enumerate(kb.entries):
+        for i, entry in enumerate(entries):
             # Every phrasing's distinct tokens and every word, counted once per entry.
             char_seq: list[int] = []
             word_seq: list[int] = []
@@ -464,6 +468,10 @@ class Index:
         ]
         out.sort(key=lambda e: e.prescore, reverse=True)
         return out
+
+    def is_decline(self, entry: int) -> bool:
+        """Whether position `entry` is a known out-of-scope topic, not an entry."""
+        return entry >= self.answerable
 
     def query_words(self, normalized: str) -> dict[str, float]:
         """The question's content words with their IDF (unknown words: the highest)."""

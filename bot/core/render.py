@@ -146,6 +146,8 @@ class Renderer:
             if r.suggestions:
                 lines.append(self.loc.t(lang, "fallback.others_have"))
             return lines
+        if r.reason == "known_gap":
+            return [self.loc.t(lang, "fallback.known_gap"), self.loc.t(lang, "fallback.advice")]
         return [self.loc.t(lang, "fallback.no_match"), self.loc.t(lang, "fallback.advice")]
 
     def suggestion_question(self, s: Suggestion, lang: str) -> str:

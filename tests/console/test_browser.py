@@ -141,23 +141,23 @@ def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
         assert d.find_elements(By.CSS_SELECTOR, "svg title")  # type: ignore[attr-defined]
         _shot(d, "overview", tmp_path)
 
-        # Add the lost-card questions as phrasings of xp-card-needed, through the UI.
+        # Add the no-card questions as a phrasing of ps-no-card-settlement, through the UI.
         _go(d, d.find_element(By.ID, "nav-unanswered"))
         _shot(d, "unanswered", tmp_path)
         group = next(g for g in d.find_elements(By.CSS_SELECTOR, "article.group")  # type: ignore[attr-defined]
-                     if "医保卡丢了" in g.text)
-        group.find_element(By.NAME, "entry_other").send_keys("xp-card-needed")
+                     if "看病不带卡" in g.text)
+        group.find_element(By.NAME, "entry_other").send_keys("ps-no-card-settlement")
         _go(d, group.find_element(By.CSS_SELECTOR, "button.preview"))
-        assert "医保卡丢了怎么办" in _text(d, "#diff")
+        assert "看病不带卡行不行" in _text(d, "#diff")
         assert d.find_element(By.ID, "valid")  # type: ignore[attr-defined]
         _shot(d, "preview", tmp_path)
         _go(d, d.find_element(By.ID, "apply"))
-        assert "xp-card-needed" in _text(d, "#applied")
-        faq = yaml.safe_load((settings.faq_dir / "cross_province.yaml").read_text("utf-8"))
-        [entry] = [e for e in faq["entries"] if e["id"] == "xp-card-needed"]
-        assert "医保卡丢了怎么办" in entry["questions"]["zh"]
-        result = Engine.from_dir(settings.faq_dir, today=TODAY).ask("医保卡丢了怎么办")
-        assert (result.status, result.entry_id) == ("answer", "xp-card-needed")
+        assert "ps-no-card-settlement" in _text(d, "#applied")
+        faq = yaml.safe_load((settings.faq_dir / "payment_services.yaml").read_text("utf-8"))
+        [entry] = [e for e in faq["entries"] if e["id"] == "ps-no-card-settlement"]
+        assert "看病不带卡行不行" in entry["questions"]["zh"]
+        result = Engine.from_dir(settings.faq_dir, today=TODAY).ask("看病不带卡行不行")
+        assert (result.status, result.entry_id) == ("answer", "ps-no-card-settlement")
 
         # Dismiss the pets group: it moves to the dismissed list, with who.
         group = next(g for g in d.find_elements(By.CSS_SELECTOR, "article.group")  # type: ignore[attr-defined]
@@ -169,11 +169,11 @@ def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
 
         # Search, then download the CSV of that search.
         _go(d, d.find_element(By.ID, "nav-questions"))
-        d.find_element(By.ID, "q").send_keys("医保卡")  # type: ignore[attr-defined]
+        d.find_element(By.ID, "q").send_keys("带卡行不行")  # type: ignore[attr-defined]
         Select(d.find_element(By.ID, "status")).select_by_value("fallback")  # type: ignore[attr-defined]
         _go(d, d.find_element(By.ID, "search"))
         rows = d.find_elements(By.CSS_SELECTOR, "#results tbody tr")  # type: ignore[attr-defined]
-        assert len(rows) == 6 and all("医保卡丢了" in r.text for r in rows)
+        assert len(rows) == 6 and all("带卡行不行" in r.text for r in rows)
         _shot(d, "questions", tmp_path)
         d.find_element(By.ID, "csv").click()  # type: ignore[attr-defined]
         path = tmp_path / "downloads" / "questions.csv"
@@ -190,11 +190,11 @@ def test_the_staff_loop_in_a_browser(browser: object, tmp_path: Path) -> None:
         # The other pages.
         _go(d, d.find_element(By.ID, "nav-feedback"))
         _shot(d, "feedback", tmp_path)
-        d.get(f"{served.url}/entry/xp-card-needed")  # type: ignore[attr-defined]
-        assert "医保卡丢了怎么办" in _text(d, "#phrasings-zh")
+        d.get(f"{served.url}/entry/ps-no-card-settlement")  # type: ignore[attr-defined]
+        assert "看病不带卡行不行" in _text(d, "#phrasings-zh")
         _shot(d, "entry", tmp_path)
         _go(d, d.find_element(By.ID, "nav-health"))
-        assert "xp-card-needed" in _text(d, "#changes")
+        assert "ps-no-card-settlement" in _text(d, "#changes")
         _shot(d, "health", tmp_path)
 
         # Sign out: the sign-in page, and the pages are closed.
