@@ -32,6 +32,7 @@ FEATURES = (
     "prescore",  # the first-pass score itself
     "said",  # share of the question's words the answer shown (for the place named) uses
     "decline",  # the closest known out-of-scope topic's first-pass score minus this one's
+    "asks",  # whether the entry's phrasings ask what the question asks (how, when, who…)
 )
 MODEL_FILE = "confidence.json"
 
@@ -45,6 +46,7 @@ def features(
     whole_coverage: float | None = None,
     said: float = 0.0,
     decline: float = 0.0,
+    asks: float = 0.5,
 ) -> tuple[float, ...]:
     """The model's inputs; `runner_up` is the best first-pass score among the other
     entries, `region` whether the named place has an answer (None: no place named),
@@ -64,6 +66,7 @@ def features(
         ev.prescore,
         said,
         decline - ev.prescore,
+        asks,
     )
 
 

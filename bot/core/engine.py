@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from bot.core.asks import asks
+from bot.core.asks import fit as fit_asks
 from bot.core.clauses import split_clauses, views
 from bot.core.confidence import Model, features, load_model
 from bot.core.decision import Scored, Status, Thresholds, decide
@@ -214,6 +216,7 @@ class Engine:
         n_words = self.index.query_size(prepared)
         wholes = None if whole is None else self.index.coverages([e.entry for e in evs], whole)
         qidf = self.index.query_words(prepared)
+        kinds = asks(prepared)
         # A known out-of-scope topic is every entry's rival and never a candidate itself.
         declines = [self.index.is_decline(ev.entry) for ev in evs]
         shown_all = [
@@ -250,6 +253,7 @@ class Engine:
                 whole_coverage=None if wholes is None else wholes[ev.entry],
                 said=self.index.said(ev.entry, shown, qidf),
                 decline=decline,
+                asks=fit_asks(kinds, self.index.entry_asks[ev.entry]),
             )
             out.append(
                 Scored(

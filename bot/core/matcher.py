@@ -36,6 +36,7 @@ from operator import add, mul, sub, truediv
 
 from rapidfuzz import fuzz, process
 
+from bot.core.asks import asks
 from bot.core.kb import KnowledgeBase
 from bot.core.normalize import tokens
 from bot.core.words import words
@@ -204,6 +205,8 @@ class Index:
         self.phrasings: list[str] = []
         self.phrasing_entry = array("i")
         self.entry_rows: list[tuple[int, int]] = []  # [start, end) of its rows
+        # Per entry: the share of its phrasings asking each kind of answer (asks.py).
+        self.entry_asks: list[dict[str, float]] = []
         # Rows (phrasings) as flat arrays: token ids and their counts.
         row_start = array("i", [0])
         row_tok = array("i")
@@ -240,6 +243,9 @@ class Index:
                 char_seq.extend(kc * KEYWORD_BOOST)
                 word_seq.extend(kwd * KEYWORD_BOOST)
             self.entry_rows.append((start, len(self.phrasings)))
+            kinds = Counter(k for text in self.phrasings[start:] for k in asks(text))
+            size = len(self.phrasings) - start
+            self.entry_asks.append({k: c / size for k, c in kinds.items()} if size else {})
             bag = Counter(char_seq)
             wbag = Counter(word_seq)
             char_bags.append((array("i", bag.keys()), array("i", bag.values())))

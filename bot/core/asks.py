@@ -1,0 +1,52 @@
+"""What kind of answer a question asks for: how, how much, when, who, where, what, whether.
+
+Pure. Entries on one subject differ mostly in this (异地就医怎么备案 / 备案要多久 / 哪些人能
+备案 / 要不要备案), and it is said in function words that the word-level evidence drops as
+stop words and the character n-grams barely weigh. The matcher compares the kinds a
+question asks with those its candidate entry's phrasings ask.
+"""
+
+from __future__ import annotations
+
+import re
+
+# On normalized text: the synonyms have already folded 咋/如何/怎样 into 怎么, 啥 into 什么.
+_KINDS: dict[str, tuple[str, ...]] = {
+    "how": ("怎么", "流程", "步骤", "手续", "办理", "how do", "how can", "how to", "procedure",
+            "steps", "apply"),
+    "amount": ("多少", "几个", "几家", "几万", "几成", "比例", "标准", "金额", "how much",
+               "how many", "percentage", "rate"),
+    "time": ("多久", "多长时间", "几天", "什么时候", "何时", "时间", "when", "how long"),
+    "who": ("谁", "哪些人", "什么人", "哪类人", "对象", "条件", "资格", "who", "eligible",
+            "qualify"),
+    "where": ("哪里", "哪儿", "在哪", "什么地方", "哪家", "渠道", "途径", "入口", "where",
+              "which app"),
+    "what": ("什么是", "是什么", "什么意思", "是干什么", "有什么用", "包括", "what is",
+             "what are", "what does", "mean"),
+    "whether": ("吗", "能不能", "可不可以", "是不是", "要不要", "有没有", "行不行", "能否",
+                "是否", "can i", "do i", "does", "is it", "will", "is there"),
+}
+KINDS = tuple(_KINDS)
+_KIND_OF: dict[str, list[str]] = {}
+for _kind, _words in _KINDS.items():
+    for _w in _words:
+        _KIND_OF.setdefault(_w, []).append(_kind)
+# One pass over the text for every kind (phrasings are many at load): Latin words whole.
+_PATTERN = re.compile("|".join(
+    (re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w) + r"(?![a-z])")
+    for w in sorted(_KIND_OF, key=len, reverse=True)
+))
+
+
+def asks(normalized: str) -> frozenset[str]:
+    """The kinds of answer a normalized question asks for (often none, sometimes two)."""
+    return frozenset(k for m in _PATTERN.finditer(normalized) for k in _KIND_OF[m.group(0)])
+
+
+def fit(question: frozenset[str], entry: dict[str, float]) -> float:
+    """How well an entry's phrasings ask what the question asks: the largest share of its
+    phrasings asking one of the question's kinds; 0.5 (no evidence) when the question's
+    wording shows none."""
+    if not question:
+        return 0.5
+    return max(entry.get(k, 0.0) for k in question)
