@@ -11,7 +11,8 @@ LOCALES_DIR = ROOT / "locales"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 # The keys of one `ask --json` object: the contract other tools read.
 JSON_KEYS = frozenset(
-    {"question", "status", "entry_id", "score", "answer", "lang", "region", "source", "suggestions"}
+    {"question", "status", "reason", "entry_id", "score", "answer", "lang", "region", "source",
+     "suggestions"}
 )
 # Fixed "today" so that staleness does not change under the tests' feet.
 TODAY = dt.date(2026, 11, 25)

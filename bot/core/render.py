@@ -201,6 +201,8 @@ class Renderer:
         return {
             "question": r.question,
             "status": r.status,
+            # Why: matched, ambiguous, no_match, empty, region_not_covered, known_gap.
+            "reason": r.reason,
             "entry_id": r.entry_id,
             "score": round(float(r.score), 2),
             # Two questions in one message: both answers in one text; entry_id is the first.

@@ -179,7 +179,7 @@ def test_picking_a_numbered_suggestion_in_chat_is_logged_like_the_button(
     tmp_path: Path,
 ) -> None:
     env = {"BOT_DB_PATH": str(tmp_path / "queries.db")}
-    out = run_bot("chat", "--lang", "en", stdin="异地能直接结算吗\n1\nq\n", env=env)
+    out = run_bot("chat", "--lang", "en", stdin="在外地能直接结算吗\n1\nq\n", env=env)
     assert out.returncode == 0, out.stderr
     stats = json.loads(run_bot("review", "stats", "--json", "--all", env=env).stdout)
     assert stats["total"] == 1 and stats["events"]["selections"] == 1
