@@ -145,7 +145,8 @@ class Engine:
             raw.extend((*region.names.values(), *region.aliases))
         raw.extend(p.name for p in kb.places)
         out: set[str] = set()
-        for w in raw:
+        # Templated FAQs repeat the same keywords in thousands of entries: normalize each once.
+        for w in set(raw):
             out.update(self.normalizer(w).split())
         return out
 
