@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+from bisect import bisect_right
+from itertools import accumulate
 from operator import add
 from pathlib import Path
 
@@ -43,9 +46,26 @@ class _Table:
         return self._prefixes
 
     def convert(self, text: str) -> str:
-        if self.special_heads.isdisjoint(map(add, text, text[1:])):
+        heads = self.special_heads.intersection(map(add, text, text[1:]))
+        if not heads:
             return text.translate(self.chars)
-        return self._longest_match(text)
+        if "\n" not in text:
+            return self._longest_match(text)
+        # Many texts, one a line (`Normalizer.many`): no key holds a newline, so each line
+        # converts on its own, and only the lines holding a special phrase need the slow
+        # rule; the others are translated with the rest.
+        lines = text.split("\n")
+        starts = list(accumulate(map(len, lines), lambda at, n: at + n + 1, initial=0))
+        # A line that holds a head holds a match (an earlier match overlapping it is on
+        # the same line): the lines are found in one regex pass over the few heads found.
+        found = re.compile("|".join(map(re.escape, sorted(heads))))
+        slow = {bisect_right(starts, m.start()) - 1 for m in found.finditer(text)}
+        fast = text.translate(self.chars).split("\n")
+        for k in slow:
+            # An ASCII line is left as it is, as `to_simplified` leaves an ASCII text.
+            if not lines[k].isascii():
+                fast[k] = self._longest_match(lines[k])
+        return "\n".join(fast)
 
     def _longest_match(self, text: str) -> str:
         """zhconv's rule: at each position the longest key, else the character itself."""
