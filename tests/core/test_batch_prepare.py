@@ -3,9 +3,12 @@ what preparing each text on its own gives (the engine's results may not move).""
 
 from __future__ import annotations
 
+import rjieba
+
 from bot.bench.cases import load_cases
 from bot.core.engine import Engine
 from bot.core.kb import KnowledgeBase
+from bot.core.words import EN_STOP, ZH_STOP, _latin, words
 from tests.helpers import ROOT
 
 # What a batch could get wrong: newlines inside a text, a script-table phrase (乾隆, 三十,
@@ -58,3 +61,24 @@ def test_strip_many_is_each_text_stripped(engine: Engine, kb: KnowledgeBase) -> 
     normalized = [engine.normalizer(t) for t in _texts(kb)]
     assert engine.regions.strip_many(normalized) == [engine.regions.strip(t) for t in normalized]
     assert engine.regions.strip_many([]) == []
+
+
+def _words_one_by_one(normalized: str) -> list[str]:
+    """`words` as a loop over the segmenter's tokens (what the look-up table replaces)."""
+    out: list[str] = []
+    if normalized.isascii():
+        for part in normalized.split():
+            out.extend(_latin(part))
+        return out
+    for w in rjieba.cut(normalized, False):
+        if w in ZH_STOP or w == " ":
+            continue
+        out.extend(_latin(w) if w.isascii() else (w,))
+    return out
+
+
+def test_words_table_is_the_loop(engine: Engine, kb: KnowledgeBase) -> None:
+    for t in _texts(kb):
+        n = engine.normalizer(t)
+        assert words(n) == _words_one_by_one(n), t
+    assert "the" in EN_STOP and "的" in ZH_STOP
