@@ -27,12 +27,13 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import accumulate, chain, count, pairwise, repeat
+from itertools import accumulate, chain, compress, count, repeat
 from operator import add, mul, sub, truediv
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
@@ -77,32 +78,51 @@ class Evidence:
         return a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
 
 
+class Prepare(Protocol):
+    """How the index's texts are made comparable (the engine's normalizer, place names
+    removed): one at a time for questions, in one batch for a FAQ's phrasings."""
+
+    def __call__(self, text: str) -> str: ...
+
+    def many(self, texts: Sequence[str]) -> list[str]:
+        """`[self(t) for t in texts]`, only faster."""
+        ...
+
+
 def _csr(
-    bags: list[tuple[array[int], array[int]]], vocab_size: int
+    toks: array[int], counts: array[int], sizes: Iterable[int], vocab_size: int
 ) -> tuple[array[int], array[int], array[int]]:
     """Postings of every token in one flat layout: token t's entries are
     ids[offsets[t]:offsets[t + 1]] (ascending), with their counts beside them.
 
+    `toks` and `counts` are the entries' bags one after another (`sizes` long each).
     One array per kind instead of two array objects per token: a 10,000-entry FAQ has
     hundreds of thousands of distinct bigrams, most used once. A counting sort: the
-    offsets come from the document frequencies (counted in C), then each posting is
-    written at its token's cursor. No per-token list exists, even for a moment: those
-    were the build's peak memory."""
-    df = Counter(chain.from_iterable(ids for ids, _ in bags))
+    offsets come from the document frequencies, then each posting goes to its token's
+    next free slot. The slots are handed out by one iterator per token's range, so that
+    every step is a C-level pass over all postings, not Python code per posting (a third
+    of the time). No per-token list exists, even for a moment: those were the build's
+    peak memory."""
+    df = Counter(toks)
     offsets = array("i", [0])
     offsets.extend(accumulate(map(df.__getitem__, range(vocab_size))))
     del df
+    slots = list(map(iter, map(range, offsets, offsets[1:])))
+    where = array("i", map(next, map(slots.__getitem__, toks)))
+    del slots
     total = offsets[-1]
     post_ids = array("i", bytes(4 * total))
     post_counts = array("i", bytes(4 * total))
-    cursor = offsets.tolist()
-    for i, (ids, counts) in enumerate(bags):
-        for t, c in zip(ids, counts, strict=True):
-            p = cursor[t]
-            post_ids[p] = i
-            post_counts[p] = c
-            cursor[t] = p + 1
+    entries = chain.from_iterable(map(repeat, count(), sizes))
+    deque(map(post_ids.__setitem__, where, entries), maxlen=0)
+    deque(map(post_counts.__setitem__, where, counts), maxlen=0)
     return offsets, post_ids, post_counts
+
+
+def _bags(flat: array[int], sizes: array[int]) -> Iterator[array[int]]:
+    """Each entry's part of a flat per-entry array."""
+    bounds = list(accumulate(sizes, initial=0))
+    return map(flat.__getitem__, map(slice, bounds, bounds[1:]))
 
 
 def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
@@ -131,29 +151,31 @@ def _tf_table(counts: array[int]) -> list[float]:
     return [0.0, *(1.0 + math.log(c) for c in range(1, top + 1))]
 
 
+def _length(ws: Sequence[float]) -> float:
+    """A vector's Euclidean length (1 for an empty one), summed in the vector's order."""
+    return math.sqrt(sum(map(mul, ws, ws))) or 1.0
+
+
 def _unit_rows(
     starts: array[int], toks: array[int], counts: array[int], idf: array[float]
 ) -> array[float]:
-    """Every phrasing's tf-idf vector divided by its length, row by row over the flat
-    arrays (C-level within a row; a 10,000-entry FAQ has 3 million row tokens)."""
+    """Each phrasing's tf-idf vector divided by its length, for consecutive rows (those of
+    one entry: `starts` are offsets into `toks` and `counts`)."""
     tf = _tf_table(counts)
     out = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
-    for a, b in pairwise(starts):
-        seg = out[a:b]
-        length = math.sqrt(sum(map(mul, seg, seg))) or 1.0
-        out[a:b] = array("f", map(truediv, seg, repeat(length)))
-    return out
+    lengths = list(map(_length, map(out.__getitem__, map(slice, starts, starts[1:]))))
+    return array("f", map(truediv, out, _per_posting(lengths, starts)))
 
 
 class Index:
     """Everything about the KB's phrasings that can be computed once."""
 
-    def __init__(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
+    def __init__(self, kb: KnowledgeBase, prepare: Prepare) -> None:
         with _no_gc():
-            self._build(kb, normalizer)
+            self._build(kb, prepare)
 
-    def _build(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
-        self.normalizer = normalizer
+    def _build(self, kb: KnowledgeBase, prepare: Prepare) -> None:
+        self.normalizer = prepare
         self._recent_words: dict[str, frozenset[str]] = {}
         self.entry_ids = [e.id for e in kb.entries]
         n = len(kb.entries)
@@ -170,7 +192,7 @@ class Index:
 
         def keyword(kw: str) -> tuple[list[int], list[int]]:
             if kw not in kw_chars:
-                text = normalizer(kw)
+                text = prepare(kw)
                 kw_chars[kw] = list(set(map(cid, tokens(text))))
                 kw_words[kw] = list(map(wid, words(text)))
             return kw_chars[kw], kw_words[kw]
@@ -187,66 +209,74 @@ class Index:
         def answer_ids(answer: str) -> frozenset[int]:
             out = answer_words.get(answer)
             if out is None:
-                out = answer_words[answer] = frozenset(map(wid, words(normalizer(answer))))
+                out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
             return out
 
-        # Per-entry bags (token ids, counts), compact until the IDFs are known.
-        char_bags: list[tuple[array[int], array[int]]] = []
-        word_bags: list[tuple[array[int], array[int]]] = []
-        self.cover: list[array[int]] = []  # sorted word ids each entry uses anywhere
+        # Every phrasing of every entry, prepared in one batch; those left empty are no
+        # rows (phrasings as flat arrays: token ids and their counts).
+        raw: list[str] = []
+        owner = array("i")
+        for i, entry in enumerate(kb.entries):
+            for lang_phrasings in entry.questions.values():
+                raw.extend(lang_phrasings)
+                owner.extend(repeat(i, len(lang_phrasings)))
+        prepared = prepare.many(raw)
+        del raw
+        self.phrasings: list[str] = list(filter(None, prepared))
+        self.phrasing_entry = array("i", compress(owner, prepared))
+        del owner, prepared
+        per_entry = Counter(self.phrasing_entry)
+        ends = list(accumulate(map(per_entry.get, range(n), repeat(0))))
+        # [start, end) of each entry's rows
+        self.entry_rows: list[tuple[int, int]] = list(zip([0, *ends[:-1]], ends, strict=True))
+        del per_entry, ends
+
+        # Per-entry bags (token ids, counts) one after another, compact until the IDFs
+        # are known.
+        char_tok, char_count, char_sizes = array("i"), array("i"), array("i")
+        word_tok, word_count, word_sizes = array("i"), array("i"), array("i")
         # Per entry, per variant (in the entry's order): the sorted word ids its answer
         # uses, in either language. What the answer shown for a place talks about.
         self.variant_words: list[list[array[int]]] = []
-        self.phrasings: list[str] = []
-        self.phrasing_entry = array("i")
-        self.entry_rows: list[tuple[int, int]] = []  # [start, end) of its rows
-        # Rows (phrasings) as flat arrays: token ids and their counts.
         row_start = array("i", [0])
         row_tok = array("i")
         row_count = array("i")
-        for i, entry in enumerate(kb.entries):
+        for entry, (r0, r1) in zip(kb.entries, self.entry_rows, strict=True):
+            texts = self.phrasings[r0:r1]
             # Every phrasing's distinct tokens and every word, counted once per entry.
             char_seq: list[int] = []
-            word_seq: list[int] = []
-            start = len(self.phrasings)
-            for lang_phrasings in entry.questions.values():
-                for q in lang_phrasings:
-                    text = normalizer(q)
-                    if not text:
-                        continue
-                    ids = list(map(cid, tokens(text)))
-                    distinct = dict.fromkeys(ids)
-                    if len(distinct) == len(ids):  # the common case: no token repeats
-                        row_tok.extend(ids)
-                        row_count.extend(repeat(1, len(ids)))
-                    else:
-                        counts = Counter(ids)
-                        row_tok.extend(counts.keys())
-                        row_count.extend(counts.values())
-                    char_seq.extend(distinct)  # each phrasing counts a token once
-                    row_start.append(len(row_tok))
-                    self.phrasings.append(text)
-                    self.phrasing_entry.append(i)
+            for text in texts:
+                ids = list(map(cid, tokens(text)))
+                distinct = dict.fromkeys(ids)
+                if len(distinct) == len(ids):  # the common case: no token repeats
+                    row_tok.extend(ids)
+                    row_count.extend(repeat(1, len(ids)))
+                else:
+                    counts = Counter(ids)
+                    row_tok.extend(counts.keys())
+                    row_count.extend(counts.values())
+                char_seq.extend(distinct)  # each phrasing counts a token once
+                row_start.append(len(row_tok))
             # BM25 is over the entry's bag of words: segment its phrasings in one call
             # (a space separates them, and the segmenter never joins across a space).
-            word_seq.extend(map(wid, words(" ".join(self.phrasings[start:]))))
+            word_seq = list(map(wid, words(" ".join(texts))))
             for kw in entry.keywords:
                 kc, kwd = keyword(kw)
                 # A keyword counts KEYWORD_BOOST times.
                 char_seq.extend(kc * KEYWORD_BOOST)
                 word_seq.extend(kwd * KEYWORD_BOOST)
-            self.entry_rows.append((start, len(self.phrasings)))
             bag = Counter(char_seq)
             wbag = Counter(word_seq)
-            char_bags.append((array("i", bag.keys()), array("i", bag.values())))
-            word_bags.append((array("i", wbag.keys()), array("i", wbag.values())))
-            used = set(wbag)
+            char_tok.extend(bag.keys())
+            char_count.extend(bag.values())
+            char_sizes.append(len(bag))
+            word_tok.extend(wbag.keys())
+            word_count.extend(wbag.values())
+            word_sizes.append(len(wbag))
             said: list[array[int]] = []
             for v in entry.variants:
                 ids_v = frozenset().union(*map(answer_ids, v.answer.values()))
-                used |= ids_v
                 said.append(variant_array(ids_v))
-            self.cover.append(array("i", sorted(used)))
             self.variant_words.append(said)
         kw_chars.clear()
         kw_words.clear()
@@ -261,7 +291,7 @@ class Index:
 
         # --- character n-grams: IDF, entry postings, phrasing vectors
         n_chars = len(self.char_ids)
-        self.post_off, self.post_ids, counts_ = _csr(char_bags, n_chars)
+        self.post_off, self.post_ids, counts_ = _csr(char_tok, char_count, char_sizes, n_chars)
         df = list(map(sub, self.post_off[1:], self.post_off))
         self.idf = array("f", (math.log((n + 1) / (d + 1)) + 1.0 for d in df))
         # A token the FAQ never uses is as informative as the rarest one: counting it in
@@ -271,11 +301,13 @@ class Index:
         # Sublinear term frequency: ten phrasings sharing a word is not ten times the
         # evidence. An entry's weight: tf * idf / the length of its vector.
         tf = _tf_table(counts_)
-        lengths = []
-        for bag_ids, cs in char_bags:
-            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, bag_ids)))
-            lengths.append(math.sqrt(sum(map(mul, ws, ws))) or 1.0)
-        del char_bags
+        lengths = [
+            _length(list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts))))
+            for ts, cs in zip(
+                _bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True
+            )
+        ]
+        del char_tok, char_count, char_sizes
         self.post_w = array(
             "f",
             map(
@@ -287,17 +319,26 @@ class Index:
         del counts_
         self.row_start = row_start
         self.row_tok = row_tok
-        self.row_w = _unit_rows(row_start, row_tok, row_count, idf)
-        del row_count
+        self.row_count = row_count
+        # Phrasing vectors are read only for a question's few candidate entries: each
+        # entry's are weighted on first use (`_row_weights`), not all at build.
+        self._row_w: dict[int, array[float]] = {}
 
         # --- words: BM25 postings and IDF
-        self.wpost_off, self.wpost_ids, tfs = _csr(word_bags, len(self.word_ids))
+        self.wpost_off, self.wpost_ids, tfs = _csr(
+            word_tok, word_count, word_sizes, len(self.word_ids)
+        )
         wdf = list(map(sub, self.wpost_off[1:], self.wpost_off))
         # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
         self.widf = array("f", (math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in wdf))
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
-        entry_len = [sum(cs) for _, cs in word_bags]
-        del word_bags
+        entry_len = list(map(sum, _bags(word_count, word_sizes)))
+        # Which words each entry uses anywhere (`_cover`) is read for a question's few
+        # candidates only: kept as the bags' word ids, sorted on first use.
+        self._word_tok = word_tok
+        self._word_bounds = array("i", accumulate(word_sizes, initial=0))
+        self._covers: dict[int, array[int]] = {}
+        del word_count, word_sizes
         avg_len = (sum(entry_len) / n) if n else 1.0
         norm_len = [
             BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len
@@ -397,12 +438,25 @@ class Index:
             return 0.0
         bounds = self.row_start[r0 : r1 + 1]
         a, b = bounds[0], bounds[-1]
-        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), self.row_w[a:b])
+        weights = self._row_weights(entry)
+        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), weights)
         cum = list(accumulate(products, initial=0.0))
         at = cum.__getitem__
         ends = map(sub, bounds[1:], repeat(a))
         starts = map(sub, bounds[:-1], repeat(a))
         return max(map(sub, map(at, ends), map(at, starts)))
+
+    def _row_weights(self, entry: int) -> array[float]:
+        """The unit tf-idf weights of the entry's phrasings, beside their row tokens."""
+        out = self._row_w.get(entry)
+        if out is None:
+            r0, r1 = self.entry_rows[entry]
+            bounds = self.row_start[r0 : r1 + 1]
+            a, b = bounds[0], bounds[-1]
+            starts = array("i", map(sub, bounds, repeat(a)))
+            out = _unit_rows(starts, self.row_tok[a:b], self.row_count[a:b], self.idf)
+            self._row_w[entry] = out
+        return out
 
     def _word_idf(self, w: str) -> float:
         t = self.word_ids.get(w)
@@ -503,7 +557,7 @@ class Index:
         known = [(t, idf) for t, idf in ((get(w), idf) for w, idf in qidf.items()) if t is not None]
         out: dict[int, float] = {}
         for i in entries:
-            cover = self.cover[i]
+            cover = self._cover(i)
             n = len(cover)
             covered = 0.0
             for t, idf in known:
@@ -511,6 +565,15 @@ class Index:
                 if k < n and cover[k] == t:
                     covered += idf
             out[i] = covered / total
+        return out
+
+    def _cover(self, entry: int) -> array[int]:
+        """The sorted word ids the entry uses anywhere: phrasings, keywords, answers."""
+        out = self._covers.get(entry)
+        if out is None:
+            words_ = self._word_tok[self._word_bounds[entry] : self._word_bounds[entry + 1]]
+            used = set(words_).union(*self.variant_words[entry])
+            out = self._covers[entry] = array("i", sorted(used))
         return out
 
     def query_size(self, normalized: str) -> int:
