@@ -31,9 +31,9 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import accumulate, chain, compress, count, repeat
+from itertools import accumulate, chain, compress, count, islice, repeat
 from operator import add, mul, sub, truediv
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -78,6 +78,9 @@ class Evidence:
         return a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
 
 
+_N = TypeVar("_N", int, float)
+
+
 class Prepare(Protocol):
     """How the index's texts are made comparable (the engine's normalizer, place names
     removed): one at a time for questions, in one batch for a FAQ's phrasings."""
@@ -89,40 +92,40 @@ class Prepare(Protocol):
         ...
 
 
-def _csr(
-    toks: array[int], counts: array[int], sizes: Iterable[int], vocab_size: int
-) -> tuple[array[int], array[int], array[int]]:
-    """Postings of every token in one flat layout: token t's entries are
-    ids[offsets[t]:offsets[t + 1]] (ascending), with their counts beside them.
+def _slots(toks: array[int], vocab_size: int) -> tuple[array[int], array[int]]:
+    """Where each posting goes in a flat layout of every token's postings: token t's are
+    at offsets[t]:offsets[t + 1], in the order they come in `toks` (the entries' bags one
+    after another, so by entry).
 
-    `toks` and `counts` are the entries' bags one after another (`sizes` long each).
     One array per kind instead of two array objects per token: a 10,000-entry FAQ has
     hundreds of thousands of distinct bigrams, most used once. A counting sort: the
-    offsets come from the document frequencies, then each posting goes to its token's
-    next free slot. The slots are handed out by one iterator per token's range, so that
-    every step is a C-level pass over all postings, not Python code per posting (a third
-    of the time). No per-token list exists, even for a moment: those were the build's
-    peak memory."""
+    offsets come from the document frequencies, then each posting takes its token's
+    next free slot, handed out by one iterator per token's range, so that every step is
+    a C-level pass over all postings rather than Python code per posting. No per-token
+    list exists, even for a moment: those were the build's peak memory."""
     df = Counter(toks)
     offsets = array("i", [0])
     offsets.extend(accumulate(map(df.__getitem__, range(vocab_size))))
     del df
     slots = list(map(iter, map(range, offsets, offsets[1:])))
-    where = array("i", map(next, map(slots.__getitem__, toks)))
-    del slots
-    total = offsets[-1]
-    post_ids = array("i", bytes(4 * total))
-    post_counts = array("i", bytes(4 * total))
-    entries = chain.from_iterable(map(repeat, count(), sizes))
-    deque(map(post_ids.__setitem__, where, entries), maxlen=0)
-    deque(map(post_counts.__setitem__, where, counts), maxlen=0)
-    return offsets, post_ids, post_counts
+    return offsets, array("i", map(next, map(slots.__getitem__, toks)))
+
+
+def _scatter(out: array[_N], where: array[int], values: Iterable[_N]) -> array[_N]:
+    """values[k] put at where[k] of `out` (as long as `where`), in one C-level pass."""
+    deque(map(out.__setitem__, where, values), maxlen=0)
+    return out
 
 
 def _bags(flat: array[int], sizes: array[int]) -> Iterator[array[int]]:
     """Each entry's part of a flat per-entry array."""
     bounds = list(accumulate(sizes, initial=0))
     return map(flat.__getitem__, map(slice, bounds, bounds[1:]))
+
+
+def _entries(sizes: array[int]) -> Iterator[int]:
+    """Each entry's position, repeated along its bag."""
+    return chain.from_iterable(map(repeat, count(), sizes))
 
 
 def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
@@ -186,16 +189,37 @@ class Index:
         # Keywords and answers repeat across entries (templated FAQs, variants): prepare
         # each such text once, down to its token ids. Phrasings are nearly all distinct
         # and are not kept.
-        kw_chars: dict[str, list[int]] = {}
+        kw_chars: dict[str, list[str]] = {}
         kw_words: dict[str, list[int]] = {}
         answer_words: dict[str, frozenset[int]] = {}
 
-        def keyword(kw: str) -> tuple[list[int], list[int]]:
+        def keyword(kw: str) -> tuple[list[str], list[int]]:
+            """A keyword's distinct tokens (in the order of the set of their ids, which
+            is how they have always been added to an entry's bag) and its word ids."""
             if kw not in kw_chars:
                 text = prepare(kw)
-                kw_chars[kw] = list(set(map(cid, tokens(text))))
+                toks = tokens(text)
+                ids = list(map(cid, toks))
+                token_of = dict(zip(ids, toks, strict=True))
+                kw_chars[kw] = [token_of[t] for t in set(ids)]
                 kw_words[kw] = list(map(wid, words(text)))
             return kw_chars[kw], kw_words[kw]
+
+        # Templated FAQs repeat whole lists of keywords: their tokens, once per list.
+        kw_lists: dict[tuple[str, ...], tuple[list[str], list[int]]] = {}
+
+        def keywords(kws: tuple[str, ...]) -> tuple[list[str], list[int]]:
+            out = kw_lists.get(kws)
+            if out is None:
+                chars: list[str] = []
+                words_: list[int] = []
+                for kw in kws:
+                    kc, kwd = keyword(kw)
+                    # A keyword counts KEYWORD_BOOST times.
+                    chars.extend(kc * KEYWORD_BOOST)
+                    words_.extend(kwd * KEYWORD_BOOST)
+                out = kw_lists[kws] = chars, words_
+            return out
 
         # Templated FAQs repeat whole answers: one array per distinct set of words.
         variant_arrays: dict[frozenset[int], array[int]] = {}
@@ -238,38 +262,24 @@ class Index:
         # Per entry, per variant (in the entry's order): the sorted word ids its answer
         # uses, in either language. What the answer shown for a place talks about.
         self.variant_words: list[list[array[int]]] = []
-        row_start = array("i", [0])
-        row_tok = array("i")
-        row_count = array("i")
         for entry, (r0, r1) in zip(kb.entries, self.entry_rows, strict=True):
             texts = self.phrasings[r0:r1]
-            # Every phrasing's distinct tokens and every word, counted once per entry.
-            char_seq: list[int] = []
-            for text in texts:
-                ids = list(map(cid, tokens(text)))
-                distinct = dict.fromkeys(ids)
-                if len(distinct) == len(ids):  # the common case: no token repeats
-                    row_tok.extend(ids)
-                    row_count.extend(repeat(1, len(ids)))
-                else:
-                    counts = Counter(ids)
-                    row_tok.extend(counts.keys())
-                    row_count.extend(counts.values())
-                char_seq.extend(distinct)  # each phrasing counts a token once
-                row_start.append(len(row_tok))
+            # Each phrasing counts a token once: the entry's tokens counted over its
+            # phrasings' distinct tokens (strings: each distinct token is looked up once,
+            # ids are given in order of first use all the same).
+            counted = Counter(chain.from_iterable(map(dict.fromkeys, map(tokens, texts))))
+            from_phrasings = len(counted)
+            char_tok.extend(map(cid, counted))
             # BM25 is over the entry's bag of words: segment its phrasings in one call
             # (a space separates them, and the segmenter never joins across a space).
-            word_seq = list(map(wid, words(" ".join(texts))))
-            for kw in entry.keywords:
-                kc, kwd = keyword(kw)
-                # A keyword counts KEYWORD_BOOST times.
-                char_seq.extend(kc * KEYWORD_BOOST)
-                word_seq.extend(kwd * KEYWORD_BOOST)
-            bag = Counter(char_seq)
-            wbag = Counter(word_seq)
-            char_tok.extend(bag.keys())
-            char_count.extend(bag.values())
-            char_sizes.append(len(bag))
+            wbag = Counter(map(wid, words(" ".join(texts))))
+            kw_chars_, kw_words_ = keywords(entry.keywords)
+            if kw_chars_:
+                counted.update(kw_chars_)
+                char_tok.extend(map(cid, islice(counted, from_phrasings, None)))
+            wbag.update(kw_words_)
+            char_count.extend(counted.values())
+            char_sizes.append(len(counted))
             word_tok.extend(wbag.keys())
             word_count.extend(wbag.values())
             word_sizes.append(len(wbag))
@@ -280,6 +290,7 @@ class Index:
             self.variant_words.append(said)
         kw_chars.clear()
         kw_words.clear()
+        kw_lists.clear()
         answer_words.clear()
         variant_arrays.clear()
         # From here on a look-up must not add the question's words: no default (and no
@@ -291,7 +302,7 @@ class Index:
 
         # --- character n-grams: IDF, entry postings, phrasing vectors
         n_chars = len(self.char_ids)
-        self.post_off, self.post_ids, counts_ = _csr(char_tok, char_count, char_sizes, n_chars)
+        self.post_off, where = _slots(char_tok, n_chars)
         df = list(map(sub, self.post_off[1:], self.post_off))
         self.idf = array("f", (math.log((n + 1) / (d + 1)) + 1.0 for d in df))
         # A token the FAQ never uses is as informative as the rarest one: counting it in
@@ -299,63 +310,52 @@ class Index:
         self.unknown_idf = math.log(n + 1) + 1.0
         idf = self.idf
         # Sublinear term frequency: ten phrasings sharing a word is not ten times the
-        # evidence. An entry's weight: tf * idf / the length of its vector.
-        tf = _tf_table(counts_)
-        lengths = [
-            _length(list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts))))
-            for ts, cs in zip(
-                _bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True
-            )
-        ]
-        del char_tok, char_count, char_sizes
-        self.post_w = array(
-            "f",
-            map(
-                truediv,
-                map(mul, map(tf.__getitem__, counts_), _per_posting(idf, self.post_off)),
-                map(lengths.__getitem__, self.post_ids),
-            ),
-        )
-        del counts_
-        self.row_start = row_start
-        self.row_tok = row_tok
-        self.row_count = row_count
+        # evidence. An entry's weight: tf * idf / the length of its vector, worked out
+        # bag by bag, then put in place with the entry ids.
+        tf = _tf_table(char_count)
+        weights = array("f")
+        bags = zip(_bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True)
+        for ts, cs in bags:
+            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts)))
+            weights.extend(map(truediv, ws, repeat(_length(ws))))
+        total = len(where)
+        self.post_ids = _scatter(array("i", bytes(4 * total)), where, _entries(char_sizes))
+        self.post_w = _scatter(array("f", bytes(4 * total)), where, weights)
+        del char_tok, char_count, char_sizes, where, weights
         # Phrasing vectors are read only for a question's few candidate entries: each
-        # entry's are weighted on first use (`_row_weights`), not all at build.
-        self._row_w: dict[int, array[float]] = {}
+        # entry's are made on first use (`_rows`), not all at build.
+        self._rows_of: dict[int, tuple[array[int], array[int], array[float]]] = {}
 
         # --- words: BM25 postings and IDF
-        self.wpost_off, self.wpost_ids, tfs = _csr(
-            word_tok, word_count, word_sizes, len(self.word_ids)
-        )
+        self.wpost_off, where = _slots(word_tok, len(self.word_ids))
         wdf = list(map(sub, self.wpost_off[1:], self.wpost_off))
         # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
         self.widf = array("f", (math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in wdf))
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
         entry_len = list(map(sum, _bags(word_count, word_sizes)))
-        # Which words each entry uses anywhere (`_cover`) is read for a question's few
-        # candidates only: kept as the bags' word ids, sorted on first use.
-        self._word_tok = word_tok
-        self._word_bounds = array("i", accumulate(word_sizes, initial=0))
-        self._covers: dict[int, array[int]] = {}
-        del word_count, word_sizes
         avg_len = (sum(entry_len) / n) if n else 1.0
         norm_len = [
             BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len
         ]
         # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
-        self.wpost_w = array(
-            "f",
+        bm25 = map(
+            truediv,
             map(
-                truediv,
-                map(
-                    mul,
-                    _per_posting(self.widf, self.wpost_off),
-                    map(mul, tfs, repeat(BM25_K1 + 1)),
-                ),
-                map(add, tfs, map(norm_len.__getitem__, self.wpost_ids)),
+                mul,
+                map(self.widf.__getitem__, word_tok),
+                map(mul, word_count, repeat(BM25_K1 + 1)),
             ),
+            map(add, word_count, chain.from_iterable(map(repeat, norm_len, word_sizes))),
         )
+        total = len(where)
+        self.wpost_ids = _scatter(array("i", bytes(4 * total)), where, _entries(word_sizes))
+        self.wpost_w = _scatter(array("f", bytes(4 * total)), where, bm25)
+        # Which words each entry uses anywhere (`_cover`) is read for a question's few
+        # candidates only: kept as the bags' word ids, sorted on first use.
+        self._word_tok = word_tok
+        self._word_bounds = array("i", accumulate(word_sizes, initial=0))
+        self._covers: dict[int, array[int]] = {}
+        del word_count, word_sizes, where
 
     # ------------------------------------------------------------------ query side
 
@@ -431,31 +431,30 @@ class Index:
 
     def _best_phrasing(self, entry: int, query: dict[int, float]) -> float:
         """The n-gram cosine of the entry's closest phrasing: one C-level pass over the
-        entry's block of row tokens (query weight x row weight, running sum), then each
-        phrasing's dot product is the difference of the running sum at its two ends."""
-        r0, r1 = self.entry_rows[entry]
-        if r0 == r1:
+        entry's row tokens (query weight x row weight, running sum), then each phrasing's
+        dot product is the difference of the running sum at its two ends."""
+        starts, toks, weights = self._rows(entry)
+        if len(starts) == 1:
             return 0.0
-        bounds = self.row_start[r0 : r1 + 1]
-        a, b = bounds[0], bounds[-1]
-        weights = self._row_weights(entry)
-        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), weights)
-        cum = list(accumulate(products, initial=0.0))
-        at = cum.__getitem__
-        ends = map(sub, bounds[1:], repeat(a))
-        starts = map(sub, bounds[:-1], repeat(a))
-        return max(map(sub, map(at, ends), map(at, starts)))
+        products = map(mul, map(query.get, toks, repeat(0.0)), weights)
+        at = list(accumulate(products, initial=0.0)).__getitem__
+        return max(map(sub, map(at, starts[1:]), map(at, starts[:-1])))
 
-    def _row_weights(self, entry: int) -> array[float]:
-        """The unit tf-idf weights of the entry's phrasings, beside their row tokens."""
-        out = self._row_w.get(entry)
+    def _rows(self, entry: int) -> tuple[array[int], array[int], array[float]]:
+        """The entry's phrasings as rows: where each starts (and the end), their distinct
+        token ids in order of first use, and their unit tf-idf weights."""
+        out = self._rows_of.get(entry)
         if out is None:
             r0, r1 = self.entry_rows[entry]
-            bounds = self.row_start[r0 : r1 + 1]
-            a, b = bounds[0], bounds[-1]
-            starts = array("i", map(sub, bounds, repeat(a)))
-            out = _unit_rows(starts, self.row_tok[a:b], self.row_count[a:b], self.idf)
-            self._row_w[entry] = out
+            cid = self.char_ids.__getitem__  # every phrasing token has an id
+            starts, toks, counts = array("i", [0]), array("i"), array("i")
+            for text in self.phrasings[r0:r1]:
+                c = Counter(map(cid, tokens(text)))
+                toks.extend(c.keys())
+                counts.extend(c.values())
+                starts.append(len(toks))
+            out = starts, toks, _unit_rows(starts, toks, counts, self.idf)
+            self._rows_of[entry] = out
         return out
 
     def _word_idf(self, w: str) -> float:
