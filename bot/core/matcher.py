@@ -303,8 +303,10 @@ class Index:
         # --- character n-grams: IDF, entry postings, phrasing vectors
         n_chars = len(self.char_ids)
         self.post_off, where = _slots(char_tok, n_chars)
-        df = list(map(sub, self.post_off[1:], self.post_off))
-        self.idf = array("f", (math.log((n + 1) / (d + 1)) + 1.0 for d in df))
+        df = map(sub, self.post_off[1:], self.post_off)
+        # A frequency is at most n: the IDF of each possible one, looked up per token.
+        idf_of = [math.log((n + 1) / (d + 1)) + 1.0 for d in range(n + 1)]
+        self.idf = array("f", map(idf_of.__getitem__, df))
         # A token the FAQ never uses is as informative as the rarest one: counting it in
         # the question's norm is what lowers the score of off-topic questions.
         self.unknown_idf = math.log(n + 1) + 1.0
@@ -328,9 +330,10 @@ class Index:
 
         # --- words: BM25 postings and IDF
         self.wpost_off, where = _slots(word_tok, len(self.word_ids))
-        wdf = list(map(sub, self.wpost_off[1:], self.wpost_off))
+        wdf = map(sub, self.wpost_off[1:], self.wpost_off)
         # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
-        self.widf = array("f", (math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in wdf))
+        widf_of = [math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in range(n + 1)]
+        self.widf = array("f", map(widf_of.__getitem__, wdf))
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
         entry_len = list(map(sum, _bags(word_count, word_sizes)))
         avg_len = (sum(entry_len) / n) if n else 1.0
