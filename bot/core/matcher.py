@@ -2,6 +2,8 @@
 
 Pure: an `Index` is built once per knowledge base (all phrasings normalized, tokenized and
 segmented at load); `Index.evidence` is then a few posting-list walks and one rapidfuzz call.
+What only a question's few candidate entries need (each phrasing's own vector, the set of
+words an entry uses) is made per entry on first use and kept.
 
 Kinds of evidence, because each fails where another holds:
 - **Bag of character n-grams, IDF-weighted cosine** against everything an entry says it
@@ -221,13 +223,19 @@ class Index:
                 out = kw_lists[kws] = chars, words_
             return out
 
-        # Templated FAQs repeat whole answers: one array per distinct set of words.
+        # Templated FAQs repeat whole answers: one array per distinct set of words, found
+        # once per distinct variant (its answer in every language).
         variant_arrays: dict[frozenset[int], array[int]] = {}
+        variant_texts: dict[tuple[str, ...], array[int]] = {}
 
-        def variant_array(ids_v: frozenset[int]) -> array[int]:
-            out = variant_arrays.get(ids_v)
+        def variant_array(answers: tuple[str, ...]) -> array[int]:
+            out = variant_texts.get(answers)
             if out is None:
-                out = variant_arrays[ids_v] = array("i", sorted(ids_v))
+                ids_v = frozenset().union(*map(answer_ids, answers))
+                out = variant_arrays.get(ids_v)
+                if out is None:
+                    out = variant_arrays[ids_v] = array("i", sorted(ids_v))
+                variant_texts[answers] = out
             return out
 
         def answer_ids(answer: str) -> frozenset[int]:
@@ -283,16 +291,15 @@ class Index:
             word_tok.extend(wbag.keys())
             word_count.extend(wbag.values())
             word_sizes.append(len(wbag))
-            said: list[array[int]] = []
-            for v in entry.variants:
-                ids_v = frozenset().union(*map(answer_ids, v.answer.values()))
-                said.append(variant_array(ids_v))
-            self.variant_words.append(said)
+            self.variant_words.append(
+                [variant_array(tuple(v.answer.values())) for v in entry.variants]
+            )
         kw_chars.clear()
         kw_words.clear()
         kw_lists.clear()
         answer_words.clear()
         variant_arrays.clear()
+        variant_texts.clear()
         # From here on a look-up must not add the question's words: no default (and no
         # copy into a plain dict, which would double the vocabulary's memory for a moment).
         char_ids.default_factory = None
