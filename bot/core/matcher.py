@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import add, mul, sub, truediv
+from operator import add, mul, ne, sub, truediv
 from typing import Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
@@ -270,14 +270,29 @@ class Index:
         # Per entry, per variant (in the entry's order): the sorted word ids its answer
         # uses, in either language. What the answer shown for a place talks about.
         self.variant_words: list[list[array[int]]] = []
+        # Rows (phrasings) as flat arrays: [row_start[r], row_start[r + 1]) of row_tok.
+        row_start = array("i", [0])
+        row_tok = array("i")
+        # Whether a token repeats in the row (else each of its tokens counts once).
+        row_repeats = array("b")
         for entry, (r0, r1) in zip(kb.entries, self.entry_rows, strict=True):
             texts = self.phrasings[r0:r1]
             # Each phrasing counts a token once: the entry's tokens counted over its
             # phrasings' distinct tokens (strings: each distinct token is looked up once,
             # ids are given in order of first use all the same).
-            counted = Counter(chain.from_iterable(map(dict.fromkeys, map(tokens, texts))))
+            toks = list(map(tokens, texts))
+            distinct = list(map(dict.fromkeys, toks))
+            counted = Counter(chain.from_iterable(distinct))
             from_phrasings = len(counted)
-            char_tok.extend(map(cid, counted))
+            ids = list(map(cid, counted))
+            char_tok.extend(ids)
+            # The rows: each phrasing's distinct token ids, looked up in the entry's own
+            # small table rather than the whole vocabulary's; the few phrasings in which a
+            # token repeats keep their counts.
+            local = dict(zip(counted, ids, strict=True)).__getitem__
+            row_start.extend(map(add, accumulate(map(len, distinct)), repeat(row_start[-1])))
+            row_tok.extend(map(local, chain.from_iterable(distinct)))
+            row_repeats.extend(map(ne, map(len, toks), map(len, distinct)))
             # BM25 is over the entry's bag of words: segment its phrasings in one call
             # (a space separates them, and the segmenter never joins across a space).
             wbag = Counter(map(wid, words(" ".join(texts))))
@@ -331,9 +346,12 @@ class Index:
         self.post_ids = _scatter(array("i", bytes(4 * total)), where, _entries(char_sizes))
         self.post_w = _scatter(array("f", bytes(4 * total)), where, weights)
         del char_tok, char_count, char_sizes, where, weights
+        self.row_start = row_start
+        self.row_tok = row_tok
+        self._row_repeats = row_repeats
         # Phrasing vectors are read only for a question's few candidate entries: each
-        # entry's are made on first use (`_rows`), not all at build.
-        self._rows_of: dict[int, tuple[array[int], array[int], array[float]]] = {}
+        # entry's are weighted on first use (`_row_weights`), not all at build.
+        self._row_w: dict[int, array[float]] = {}
 
         # --- words: BM25 postings and IDF
         self.wpost_off, where = _slots(word_tok, len(self.word_ids))
@@ -441,30 +459,35 @@ class Index:
 
     def _best_phrasing(self, entry: int, query: dict[int, float]) -> float:
         """The n-gram cosine of the entry's closest phrasing: one C-level pass over the
-        entry's row tokens (query weight x row weight, running sum), then each phrasing's
-        dot product is the difference of the running sum at its two ends."""
-        starts, toks, weights = self._rows(entry)
-        if len(starts) == 1:
+        entry's block of row tokens (query weight x row weight, running sum), then each
+        phrasing's dot product is the difference of the running sum at its two ends."""
+        r0, r1 = self.entry_rows[entry]
+        if r0 == r1:
             return 0.0
-        products = map(mul, map(query.get, toks, repeat(0.0)), weights)
-        at = list(accumulate(products, initial=0.0)).__getitem__
-        return max(map(sub, map(at, starts[1:]), map(at, starts[:-1])))
+        bounds = self.row_start[r0 : r1 + 1]
+        a, b = bounds[0], bounds[-1]
+        weights = self._row_weights(entry)
+        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), weights)
+        cum = list(accumulate(products, initial=0.0))
+        at = cum.__getitem__
+        ends = map(sub, bounds[1:], repeat(a))
+        starts = map(sub, bounds[:-1], repeat(a))
+        return max(map(sub, map(at, ends), map(at, starts)))
 
-    def _rows(self, entry: int) -> tuple[array[int], array[int], array[float]]:
-        """The entry's phrasings as rows: where each starts (and the end), their distinct
-        token ids in order of first use, and their unit tf-idf weights."""
-        out = self._rows_of.get(entry)
+    def _row_weights(self, entry: int) -> array[float]:
+        """The unit tf-idf weights of the entry's phrasings, beside their row tokens."""
+        out = self._row_w.get(entry)
         if out is None:
             r0, r1 = self.entry_rows[entry]
-            cid = self.char_ids.__getitem__  # every phrasing token has an id
-            starts, toks, counts = array("i", [0]), array("i"), array("i")
-            for text in self.phrasings[r0:r1]:
-                c = Counter(map(cid, tokens(text)))
-                toks.extend(c.keys())
-                counts.extend(c.values())
-                starts.append(len(toks))
-            out = starts, toks, _unit_rows(starts, toks, counts, self.idf)
-            self._rows_of[entry] = out
+            bounds = self.row_start[r0 : r1 + 1]
+            a, b = bounds[0], bounds[-1]
+            counts = array("i", repeat(1, b - a))
+            for r in compress(range(r0, r1), self._row_repeats[r0:r1]):
+                # Counted in order of first use, as the row's tokens are.
+                repeated = Counter(tokens(self.phrasings[r])).values()
+                counts[bounds[r - r0] - a : bounds[r - r0 + 1] - a] = array("i", repeated)
+            starts = array("i", map(sub, bounds, repeat(a)))
+            out = self._row_w[entry] = _unit_rows(starts, self.row_tok[a:b], counts, self.idf)
         return out
 
     def _word_idf(self, w: str) -> float:
