@@ -46,22 +46,28 @@ class _Table:
         return self._prefixes
 
     def convert(self, text: str) -> str:
-        heads = self.special_heads.intersection(map(add, text, text[1:]))
-        if not heads:
+        if "\n" in text:
+            return self._convert_lines(text)
+        if self.special_heads.isdisjoint(map(add, text, text[1:])):
             return text.translate(self.chars)
-        if "\n" not in text:
-            return self._longest_match(text)
-        # Many texts, one a line (`Normalizer.many`): no key holds a newline, so each line
-        # converts on its own, and only the lines holding a special phrase need the slow
-        # rule; the others are translated with the rest.
+        return self._longest_match(text)
+
+    def _convert_lines(self, text: str) -> str:
+        """Many texts, one a line (`Normalizer.many`): no key holds a newline, so each
+        line converts on its own, and only the lines holding a special phrase need the
+        slow rule; the others are translated all at once."""
         lines = text.split("\n")
-        starts = list(accumulate(map(len, lines), lambda at, n: at + n + 1, initial=0))
-        # A line that holds a head holds a match (an earlier match overlapping it is on
-        # the same line): the lines are found in one regex pass over the few heads found.
-        found = re.compile("|".join(map(re.escape, sorted(heads))))
-        slow = {bisect_right(starts, m.start()) - 1 for m in found.finditer(text)}
         fast = text.translate(self.chars).split("\n")
-        for k in slow:
+        # The heads that can occur (both characters in the text), then one regex pass
+        # over them: cheaper than every bigram of a whole FAQ. A line that holds a head
+        # holds a match (an earlier match overlapping it is on the same line).
+        present = set(text)
+        heads = sorted(h for h in self.special_heads if h[0] in present and h[1] in present)
+        if not heads:
+            return "\n".join(fast)
+        starts = list(accumulate(map(len, lines), lambda at, n: at + n + 1, initial=0))
+        found = re.compile("|".join(map(re.escape, heads)))
+        for k in {bisect_right(starts, m.start()) - 1 for m in found.finditer(text)}:
             # An ASCII line is left as it is, as `to_simplified` leaves an ASCII text.
             if not lines[k].isascii():
                 fast[k] = self._longest_match(lines[k])
