@@ -245,7 +245,7 @@ class Index:
             return out
 
         # Every phrasing of every entry, prepared in one batch; those left empty are no
-        # rows (phrasings as flat arrays: token ids and their counts).
+        # rows.
         raw: list[str] = []
         owner = array("i")
         for i, entry in enumerate(kb.entries):
@@ -287,8 +287,8 @@ class Index:
             ids = list(map(cid, counted))
             char_tok.extend(ids)
             # The rows: each phrasing's distinct token ids, looked up in the entry's own
-            # small table rather than the whole vocabulary's; the few phrasings in which a
-            # token repeats keep their counts.
+            # small table rather than the whole vocabulary's, and whether a token repeats
+            # in it (its counts are then taken on first use, with the weights).
             local = dict(zip(counted, ids, strict=True)).__getitem__
             row_start.extend(map(add, accumulate(map(len, distinct)), repeat(row_start[-1])))
             row_tok.extend(map(local, chain.from_iterable(distinct)))
