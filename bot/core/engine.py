@@ -8,6 +8,7 @@ the engine it started with.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -114,6 +115,22 @@ def _runner_up(prescore: float, rivals: list[float]) -> float:
     return rivals[1] if len(rivals) > 1 else 0.0
 
 
+class _Prepare:
+    """What the index compares: the normalized text without place names. Stripped from
+    phrasings and questions alike: where a fact holds is decided by the variants, not by
+    whether a phrasing happened to name a city."""
+
+    def __init__(self, normalizer: Normalizer, regions: RegionFinder) -> None:
+        self._normalizer = normalizer
+        self._regions = regions
+
+    def __call__(self, text: str) -> str:
+        return self._regions.strip(self._normalizer(text))
+
+    def many(self, texts: Sequence[str]) -> list[str]:
+        return self._regions.strip_many(self._normalizer.many(texts))
+
+
 _MODEL: Model | None = None
 
 
@@ -142,13 +159,7 @@ class Engine:
         self.normalizer = Normalizer(kb.synonyms, kb.fillers)
         self.regions = RegionFinder(kb, self.normalizer)
         add_user_words(self._vocabulary(kb))
-
-        # Place names are stripped from phrasings and questions alike: where a fact holds
-        # is decided by the variants, not by whether a phrasing happened to name a city.
-        def prepare(text: str) -> str:
-            return self.regions.strip(self.normalizer(text))
-
-        self.index = Index(kb, prepare)
+        self.index = Index(kb, _Prepare(self.normalizer, self.regions))
 
     def _vocabulary(self, kb: KnowledgeBase) -> set[str]:
         """The FAQ's own terms, so the segmenter keeps them whole (门诊慢特病, 直接结算)."""
@@ -160,7 +171,8 @@ class Engine:
             raw.extend((*region.names.values(), *region.aliases))
         raw.extend(p.name for p in kb.places)
         out: set[str] = set()
-        for w in raw:
+        # Templated FAQs repeat the same keywords in thousands of entries: normalize each once.
+        for w in set(raw):
             out.update(self.normalizer(w).split())
         return out
 

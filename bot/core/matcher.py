@@ -2,6 +2,8 @@
 
 Pure: an `Index` is built once per knowledge base (all phrasings normalized, tokenized and
 segmented at load); `Index.evidence` is then a few posting-list walks and one rapidfuzz call.
+What only a question's few candidate entries need (each phrasing's own vector, the set of
+words an entry uses) is made per entry on first use and kept.
 
 Kinds of evidence, because each fails where another holds:
 - **Bag of character n-grams, IDF-weighted cosine** against everything an entry says it
@@ -27,12 +29,13 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import accumulate, chain, count, pairwise, repeat
-from operator import add, mul, sub, truediv
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import add, mul, ne, sub, truediv
+from typing import Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -78,32 +81,54 @@ class Evidence:
         return a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
 
 
-def _csr(
-    bags: list[tuple[array[int], array[int]]], vocab_size: int
-) -> tuple[array[int], array[int], array[int]]:
-    """Postings of every token in one flat layout: token t's entries are
-    ids[offsets[t]:offsets[t + 1]] (ascending), with their counts beside them.
+_N = TypeVar("_N", int, float)
+
+
+class Prepare(Protocol):
+    """How the index's texts are made comparable (the engine's normalizer, place names
+    removed): one at a time for questions, in one batch for a FAQ's phrasings."""
+
+    def __call__(self, text: str) -> str: ...
+
+    def many(self, texts: Sequence[str]) -> list[str]:
+        """`[self(t) for t in texts]`, only faster."""
+        ...
+
+
+def _slots(toks: array[int], vocab_size: int) -> tuple[array[int], array[int]]:
+    """Where each posting goes in a flat layout of every token's postings: token t's are
+    at offsets[t]:offsets[t + 1], in the order they come in `toks` (the entries' bags one
+    after another, so by entry).
 
     One array per kind instead of two array objects per token: a 10,000-entry FAQ has
     hundreds of thousands of distinct bigrams, most used once. A counting sort: the
-    offsets come from the document frequencies (counted in C), then each posting is
-    written at its token's cursor. No per-token list exists, even for a moment: those
-    were the build's peak memory."""
-    df = Counter(chain.from_iterable(ids for ids, _ in bags))
+    offsets come from the document frequencies, then each posting takes its token's
+    next free slot, handed out by one iterator per token's range, so that every step is
+    a C-level pass over all postings rather than Python code per posting. No per-token
+    list exists, even for a moment: those were the build's peak memory."""
+    df = Counter(toks)
     offsets = array("i", [0])
     offsets.extend(accumulate(map(df.__getitem__, range(vocab_size))))
     del df
-    total = offsets[-1]
-    post_ids = array("i", bytes(4 * total))
-    post_counts = array("i", bytes(4 * total))
-    cursor = offsets.tolist()
-    for i, (ids, counts) in enumerate(bags):
-        for t, c in zip(ids, counts, strict=True):
-            p = cursor[t]
-            post_ids[p] = i
-            post_counts[p] = c
-            cursor[t] = p + 1
-    return offsets, post_ids, post_counts
+    slots = list(map(iter, map(range, offsets, offsets[1:])))
+    return offsets, array("i", map(next, map(slots.__getitem__, toks)))
+
+
+def _scatter(out: array[_N], where: array[int], values: Iterable[_N]) -> array[_N]:
+    """values[k] put at where[k] of `out` (as long as `where`), in one C-level pass."""
+    deque(map(out.__setitem__, where, values), maxlen=0)
+    return out
+
+
+def _bags(flat: array[int], sizes: array[int]) -> Iterator[array[int]]:
+    """Each entry's part of a flat per-entry array."""
+    bounds = list(accumulate(sizes, initial=0))
+    return map(flat.__getitem__, map(slice, bounds, bounds[1:]))
+
+
+def _entries(sizes: array[int]) -> Iterator[int]:
+    """Each entry's position, repeated along its bag."""
+    return chain.from_iterable(map(repeat, count(), sizes))
 
 
 def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
@@ -132,29 +157,31 @@ def _tf_table(counts: array[int]) -> list[float]:
     return [0.0, *(1.0 + math.log(c) for c in range(1, top + 1))]
 
 
+def _length(ws: Sequence[float]) -> float:
+    """A vector's Euclidean length (1 for an empty one), summed in the vector's order."""
+    return math.sqrt(sum(map(mul, ws, ws))) or 1.0
+
+
 def _unit_rows(
     starts: array[int], toks: array[int], counts: array[int], idf: array[float]
 ) -> array[float]:
-    """Every phrasing's tf-idf vector divided by its length, row by row over the flat
-    arrays (C-level within a row; a 10,000-entry FAQ has 3 million row tokens)."""
+    """Each phrasing's tf-idf vector divided by its length, for consecutive rows (those of
+    one entry: `starts` are offsets into `toks` and `counts`)."""
     tf = _tf_table(counts)
     out = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
-    for a, b in pairwise(starts):
-        seg = out[a:b]
-        length = math.sqrt(sum(map(mul, seg, seg))) or 1.0
-        out[a:b] = array("f", map(truediv, seg, repeat(length)))
-    return out
+    lengths = list(map(_length, map(out.__getitem__, map(slice, starts, starts[1:]))))
+    return array("f", map(truediv, out, _per_posting(lengths, starts)))
 
 
 class Index:
     """Everything about the KB's phrasings that can be computed once."""
 
-    def __init__(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
+    def __init__(self, kb: KnowledgeBase, prepare: Prepare) -> None:
         with _no_gc():
-            self._build(kb, normalizer)
+            self._build(kb, prepare)
 
-    def _build(self, kb: KnowledgeBase, normalizer: Callable[[str], str]) -> None:
-        self.normalizer = normalizer
+    def _build(self, kb: KnowledgeBase, prepare: Prepare) -> None:
+        self.normalizer = prepare
         self._recent_words: dict[str, frozenset[str]] = {}
         # The entries, then the known out-of-scope topics: indexed alike, so that a
         # question closer to one of those than to any entry is seen to be one of those.
@@ -169,99 +196,134 @@ class Index:
         # Keywords and answers repeat across entries (templated FAQs, variants): prepare
         # each such text once, down to its token ids. Phrasings are nearly all distinct
         # and are not kept.
-        kw_chars: dict[str, list[int]] = {}
+        kw_chars: dict[str, list[str]] = {}
         kw_words: dict[str, list[int]] = {}
         answer_words: dict[str, frozenset[int]] = {}
 
-        def keyword(kw: str) -> tuple[list[int], list[int]]:
+        def keyword(kw: str) -> tuple[list[str], list[int]]:
+            """A keyword's distinct tokens (in the order of the set of their ids, which
+            is how they have always been added to an entry's bag) and its word ids."""
             if kw not in kw_chars:
-                text = normalizer(kw)
-                kw_chars[kw] = list(set(map(cid, tokens(text))))
+                text = prepare(kw)
+                toks = tokens(text)
+                ids = list(map(cid, toks))
+                token_of = dict(zip(ids, toks, strict=True))
+                kw_chars[kw] = [token_of[t] for t in set(ids)]
                 kw_words[kw] = list(map(wid, words(text)))
             return kw_chars[kw], kw_words[kw]
 
-        # Templated FAQs repeat whole answers: one array per distinct set of words.
-        variant_arrays: dict[frozenset[int], array[int]] = {}
+        # Templated FAQs repeat whole lists of keywords: their tokens, once per list.
+        kw_lists: dict[tuple[str, ...], tuple[list[str], list[int]]] = {}
 
-        def variant_array(ids_v: frozenset[int]) -> array[int]:
-            out = variant_arrays.get(ids_v)
+        def keywords(kws: tuple[str, ...]) -> tuple[list[str], list[int]]:
+            out = kw_lists.get(kws)
             if out is None:
-                out = variant_arrays[ids_v] = array("i", sorted(ids_v))
+                chars: list[str] = []
+                words_: list[int] = []
+                for kw in kws:
+                    kc, kwd = keyword(kw)
+                    # A keyword counts KEYWORD_BOOST times.
+                    chars.extend(kc * KEYWORD_BOOST)
+                    words_.extend(kwd * KEYWORD_BOOST)
+                out = kw_lists[kws] = chars, words_
+            return out
+
+        # Templated FAQs repeat whole answers: one array per distinct set of words, found
+        # once per distinct variant (its answer in every language).
+        variant_arrays: dict[frozenset[int], array[int]] = {}
+        variant_texts: dict[tuple[str, ...], array[int]] = {}
+
+        def variant_array(answers: tuple[str, ...]) -> array[int]:
+            out = variant_texts.get(answers)
+            if out is None:
+                ids_v = frozenset().union(*map(answer_ids, answers))
+                out = variant_arrays.get(ids_v)
+                if out is None:
+                    out = variant_arrays[ids_v] = array("i", sorted(ids_v))
+                variant_texts[answers] = out
             return out
 
         def answer_ids(answer: str) -> frozenset[int]:
             out = answer_words.get(answer)
             if out is None:
-                out = answer_words[answer] = frozenset(map(wid, words(normalizer(answer))))
+                out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
             return out
 
-        # Per-entry bags (token ids, counts), compact until the IDFs are known.
-        char_bags: list[tuple[array[int], array[int]]] = []
-        word_bags: list[tuple[array[int], array[int]]] = []
-        self.cover: list[array[int]] = []  # sorted word ids each entry uses anywhere
+        # Every phrasing of every entry, prepared in one batch; those left empty are no
+        # rows.
+        raw: list[str] = []
+        owner = array("i")
+        for i, entry in enumerate(entries):
+            for lang_phrasings in entry.questions.values():
+                raw.extend(lang_phrasings)
+                owner.extend(repeat(i, len(lang_phrasings)))
+        prepared = prepare.many(raw)
+        del raw
+        self.phrasings: list[str] = list(filter(None, prepared))
+        self.phrasing_entry = array("i", compress(owner, prepared))
+        del owner, prepared
+        per_entry = Counter(self.phrasing_entry)
+        ends = list(accumulate(map(per_entry.get, range(n), repeat(0))))
+        # [start, end) of each entry's rows
+        self.entry_rows: list[tuple[int, int]] = list(zip([0, *ends[:-1]], ends, strict=True))
+        del per_entry, ends
+
+        # Per-entry bags (token ids, counts) one after another, compact until the IDFs
+        # are known.
+        char_tok, char_count, char_sizes = array("i"), array("i"), array("i")
+        word_tok, word_count, word_sizes = array("i"), array("i"), array("i")
         # Per entry, per variant (in the entry's order): the sorted word ids its answer
         # uses, in either language. What the answer shown for a place talks about.
         self.variant_words: list[list[array[int]]] = []
-        self.phrasings: list[str] = []
-        self.phrasing_entry = array("i")
-        self.entry_rows: list[tuple[int, int]] = []  # [start, end) of its rows
         # Per entry: the share of its phrasings asking each kind of answer (asks.py).
         self.entry_asks: list[dict[str, float]] = []
-        # Rows (phrasings) as flat arrays: token ids and their counts.
+        # Rows (phrasings) as flat arrays: [row_start[r], row_start[r + 1]) of row_tok.
         row_start = array("i", [0])
         row_tok = array("i")
-        row_count = array("i")
-        for i, entry in enumerate(entries):
-            # Every phrasing's distinct tokens and every word, counted once per entry.
-            char_seq: list[int] = []
-            word_seq: list[int] = []
-            start = len(self.phrasings)
-            for lang_phrasings in entry.questions.values():
-                for q in lang_phrasings:
-                    text = normalizer(q)
-                    if not text:
-                        continue
-                    ids = list(map(cid, tokens(text)))
-                    distinct = dict.fromkeys(ids)
-                    if len(distinct) == len(ids):  # the common case: no token repeats
-                        row_tok.extend(ids)
-                        row_count.extend(repeat(1, len(ids)))
-                    else:
-                        counts = Counter(ids)
-                        row_tok.extend(counts.keys())
-                        row_count.extend(counts.values())
-                    char_seq.extend(distinct)  # each phrasing counts a token once
-                    row_start.append(len(row_tok))
-                    self.phrasings.append(text)
-                    self.phrasing_entry.append(i)
+        # Whether a token repeats in the row (else each of its tokens counts once).
+        row_repeats = array("b")
+        for entry, (r0, r1) in zip(entries, self.entry_rows, strict=True):
+            texts = self.phrasings[r0:r1]
+            kinds = Counter(k for text in texts for k in asks(text))
+            self.entry_asks.append({k: v / len(texts) for k, v in kinds.items()} if texts else {})
+            # Each phrasing counts a token once: the entry's tokens counted over its
+            # phrasings' distinct tokens (strings: each distinct token is looked up once,
+            # ids are given in order of first use all the same).
+            toks = list(map(tokens, texts))
+            distinct = list(map(dict.fromkeys, toks))
+            counted = Counter(chain.from_iterable(distinct))
+            from_phrasings = len(counted)
+            ids = list(map(cid, counted))
+            char_tok.extend(ids)
+            # The rows: each phrasing's distinct token ids, looked up in the entry's own
+            # small table rather than the whole vocabulary's, and whether a token repeats
+            # in it (its counts are then taken on first use, with the weights).
+            local = dict(zip(counted, ids, strict=True)).__getitem__
+            row_start.extend(map(add, accumulate(map(len, distinct)), repeat(row_start[-1])))
+            row_tok.extend(map(local, chain.from_iterable(distinct)))
+            row_repeats.extend(map(ne, map(len, toks), map(len, distinct)))
             # BM25 is over the entry's bag of words: segment its phrasings in one call
             # (a space separates them, and the segmenter never joins across a space).
-            word_seq.extend(map(wid, words(" ".join(self.phrasings[start:]))))
-            for kw in entry.keywords:
-                kc, kwd = keyword(kw)
-                # A keyword counts KEYWORD_BOOST times.
-                char_seq.extend(kc * KEYWORD_BOOST)
-                word_seq.extend(kwd * KEYWORD_BOOST)
-            self.entry_rows.append((start, len(self.phrasings)))
-            kinds = Counter(k for text in self.phrasings[start:] for k in asks(text))
-            size = len(self.phrasings) - start
-            self.entry_asks.append({k: c / size for k, c in kinds.items()} if size else {})
-            bag = Counter(char_seq)
-            wbag = Counter(word_seq)
-            char_bags.append((array("i", bag.keys()), array("i", bag.values())))
-            word_bags.append((array("i", wbag.keys()), array("i", wbag.values())))
-            used = set(wbag)
-            said: list[array[int]] = []
-            for v in entry.variants:
-                ids_v = frozenset().union(*map(answer_ids, v.answer.values()))
-                used |= ids_v
-                said.append(variant_array(ids_v))
-            self.cover.append(array("i", sorted(used)))
-            self.variant_words.append(said)
+            wbag = Counter(map(wid, words(" ".join(texts))))
+            kw_chars_, kw_words_ = keywords(entry.keywords)
+            if kw_chars_:
+                counted.update(kw_chars_)
+                char_tok.extend(map(cid, islice(counted, from_phrasings, None)))
+            wbag.update(kw_words_)
+            char_count.extend(counted.values())
+            char_sizes.append(len(counted))
+            word_tok.extend(wbag.keys())
+            word_count.extend(wbag.values())
+            word_sizes.append(len(wbag))
+            self.variant_words.append(
+                [variant_array(tuple(v.answer.values())) for v in entry.variants]
+            )
         kw_chars.clear()
         kw_words.clear()
+        kw_lists.clear()
         answer_words.clear()
         variant_arrays.clear()
+        variant_texts.clear()
         # From here on a look-up must not add the question's words: no default (and no
         # copy into a plain dict, which would double the vocabulary's memory for a moment).
         char_ids.default_factory = None
@@ -271,60 +333,66 @@ class Index:
 
         # --- character n-grams: IDF, entry postings, phrasing vectors
         n_chars = len(self.char_ids)
-        self.post_off, self.post_ids, counts_ = _csr(char_bags, n_chars)
-        df = list(map(sub, self.post_off[1:], self.post_off))
-        self.idf = array("f", (math.log((n + 1) / (d + 1)) + 1.0 for d in df))
+        self.post_off, where = _slots(char_tok, n_chars)
+        df = map(sub, self.post_off[1:], self.post_off)
+        # A frequency is at most n: the IDF of each possible one, looked up per token.
+        idf_of = [math.log((n + 1) / (d + 1)) + 1.0 for d in range(n + 1)]
+        self.idf = array("f", map(idf_of.__getitem__, df))
         # A token the FAQ never uses is as informative as the rarest one: counting it in
         # the question's norm is what lowers the score of off-topic questions.
         self.unknown_idf = math.log(n + 1) + 1.0
         idf = self.idf
         # Sublinear term frequency: ten phrasings sharing a word is not ten times the
-        # evidence. An entry's weight: tf * idf / the length of its vector.
-        tf = _tf_table(counts_)
-        lengths = []
-        for bag_ids, cs in char_bags:
-            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, bag_ids)))
-            lengths.append(math.sqrt(sum(map(mul, ws, ws))) or 1.0)
-        del char_bags
-        self.post_w = array(
-            "f",
-            map(
-                truediv,
-                map(mul, map(tf.__getitem__, counts_), _per_posting(idf, self.post_off)),
-                map(lengths.__getitem__, self.post_ids),
-            ),
-        )
-        del counts_
+        # evidence. An entry's weight: tf * idf / the length of its vector, worked out
+        # bag by bag, then put in place with the entry ids.
+        tf = _tf_table(char_count)
+        weights = array("f")
+        bags = zip(_bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True)
+        for ts, cs in bags:
+            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts)))
+            weights.extend(map(truediv, ws, repeat(_length(ws))))
+        total = len(where)
+        self.post_ids = _scatter(array("i", bytes(4 * total)), where, _entries(char_sizes))
+        self.post_w = _scatter(array("f", bytes(4 * total)), where, weights)
+        del char_tok, char_count, char_sizes, where, weights
         self.row_start = row_start
         self.row_tok = row_tok
-        self.row_w = _unit_rows(row_start, row_tok, row_count, idf)
-        del row_count
+        self._row_repeats = row_repeats
+        # Phrasing vectors are read only for a question's few candidate entries: each
+        # entry's are weighted on first use (`_row_weights`), not all at build.
+        self._row_w: dict[int, array[float]] = {}
 
         # --- words: BM25 postings and IDF
-        self.wpost_off, self.wpost_ids, tfs = _csr(word_bags, len(self.word_ids))
-        wdf = list(map(sub, self.wpost_off[1:], self.wpost_off))
+        self.wpost_off, where = _slots(word_tok, len(self.word_ids))
+        wdf = map(sub, self.wpost_off[1:], self.wpost_off)
         # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
-        self.widf = array("f", (math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in wdf))
+        widf_of = [math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in range(n + 1)]
+        self.widf = array("f", map(widf_of.__getitem__, wdf))
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
-        entry_len = [sum(cs) for _, cs in word_bags]
-        del word_bags
+        entry_len = list(map(sum, _bags(word_count, word_sizes)))
         avg_len = (sum(entry_len) / n) if n else 1.0
         norm_len = [
             BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len
         ]
         # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
-        self.wpost_w = array(
-            "f",
+        bm25 = map(
+            truediv,
             map(
-                truediv,
-                map(
-                    mul,
-                    _per_posting(self.widf, self.wpost_off),
-                    map(mul, tfs, repeat(BM25_K1 + 1)),
-                ),
-                map(add, tfs, map(norm_len.__getitem__, self.wpost_ids)),
+                mul,
+                map(self.widf.__getitem__, word_tok),
+                map(mul, word_count, repeat(BM25_K1 + 1)),
             ),
+            map(add, word_count, chain.from_iterable(map(repeat, norm_len, word_sizes))),
         )
+        total = len(where)
+        self.wpost_ids = _scatter(array("i", bytes(4 * total)), where, _entries(word_sizes))
+        self.wpost_w = _scatter(array("f", bytes(4 * total)), where, bm25)
+        # Which words each entry uses anywhere (`_cover`) is read for a question's few
+        # candidates only: kept as the bags' word ids, sorted on first use.
+        self._word_tok = word_tok
+        self._word_bounds = array("i", accumulate(word_sizes, initial=0))
+        self._covers: dict[int, array[int]] = {}
+        del word_count, word_sizes, where
 
     # ------------------------------------------------------------------ query side
 
@@ -407,12 +475,29 @@ class Index:
             return 0.0
         bounds = self.row_start[r0 : r1 + 1]
         a, b = bounds[0], bounds[-1]
-        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), self.row_w[a:b])
+        weights = self._row_weights(entry)
+        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), weights)
         cum = list(accumulate(products, initial=0.0))
         at = cum.__getitem__
         ends = map(sub, bounds[1:], repeat(a))
         starts = map(sub, bounds[:-1], repeat(a))
         return max(map(sub, map(at, ends), map(at, starts)))
+
+    def _row_weights(self, entry: int) -> array[float]:
+        """The unit tf-idf weights of the entry's phrasings, beside their row tokens."""
+        out = self._row_w.get(entry)
+        if out is None:
+            r0, r1 = self.entry_rows[entry]
+            bounds = self.row_start[r0 : r1 + 1]
+            a, b = bounds[0], bounds[-1]
+            counts = array("i", repeat(1, b - a))
+            for r in compress(range(r0, r1), self._row_repeats[r0:r1]):
+                # Counted in order of first use, as the row's tokens are.
+                repeated = Counter(tokens(self.phrasings[r])).values()
+                counts[bounds[r - r0] - a : bounds[r - r0 + 1] - a] = array("i", repeated)
+            starts = array("i", map(sub, bounds, repeat(a)))
+            out = self._row_w[entry] = _unit_rows(starts, self.row_tok[a:b], counts, self.idf)
+        return out
 
     def _word_idf(self, w: str) -> float:
         t = self.word_ids.get(w)
@@ -517,7 +602,7 @@ class Index:
         known = [(t, idf) for t, idf in ((get(w), idf) for w, idf in qidf.items()) if t is not None]
         out: dict[int, float] = {}
         for i in entries:
-            cover = self.cover[i]
+            cover = self._cover(i)
             n = len(cover)
             covered = 0.0
             for t, idf in known:
@@ -525,6 +610,15 @@ class Index:
                 if k < n and cover[k] == t:
                     covered += idf
             out[i] = covered / total
+        return out
+
+    def _cover(self, entry: int) -> array[int]:
+        """The sorted word ids the entry uses anywhere: phrasings, keywords, answers."""
+        out = self._covers.get(entry)
+        if out is None:
+            words_ = self._word_tok[self._word_bounds[entry] : self._word_bounds[entry + 1]]
+            used = set(words_).union(*self.variant_words[entry])
+            out = self._covers[entry] = array("i", sorted(used))
         return out
 
     def query_size(self, normalized: str) -> int:

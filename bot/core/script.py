@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+from bisect import bisect_right
+from itertools import accumulate
 from operator import add
 from pathlib import Path
 
@@ -43,9 +46,32 @@ class _Table:
         return self._prefixes
 
     def convert(self, text: str) -> str:
+        if "\n" in text:
+            return self._convert_lines(text)
         if self.special_heads.isdisjoint(map(add, text, text[1:])):
             return text.translate(self.chars)
         return self._longest_match(text)
+
+    def _convert_lines(self, text: str) -> str:
+        """Many texts, one a line (`Normalizer.many`): no key holds a newline, so each
+        line converts on its own, and only the lines holding a special phrase need the
+        slow rule; the others are translated all at once."""
+        lines = text.split("\n")
+        fast = text.translate(self.chars).split("\n")
+        # The heads that can occur (both characters in the text), then one regex pass
+        # over them: cheaper than every bigram of a whole FAQ. A line that holds a head
+        # holds a match (an earlier match overlapping it is on the same line).
+        present = set(text)
+        heads = sorted(h for h in self.special_heads if h[0] in present and h[1] in present)
+        if not heads:
+            return "\n".join(fast)
+        starts = list(accumulate(map(len, lines), lambda at, n: at + n + 1, initial=0))
+        found = re.compile("|".join(map(re.escape, heads)))
+        for k in {bisect_right(starts, m.start()) - 1 for m in found.finditer(text)}:
+            # An ASCII line is left as it is, as `to_simplified` leaves an ASCII text.
+            if not lines[k].isascii():
+                fast[k] = self._longest_match(lines[k])
+        return "\n".join(fast)
 
     def _longest_match(self, text: str) -> str:
         """zhconv's rule: at each position the longest key, else the character itself."""
