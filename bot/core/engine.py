@@ -20,7 +20,7 @@ from bot.core.confidence import Model, features, load_model
 from bot.core.decision import Scored, Status, Thresholds, decide
 from bot.core.kb import Entry, KnowledgeBase, Variant, load_kb
 from bot.core.languages import LANGUAGES, detect_lang, supported
-from bot.core.matcher import Index
+from bot.core.matcher import Evidence, Index
 from bot.core.normalize import Normalizer
 from bot.core.regions import Mention, RegionFinder, variants_for
 from bot.core.words import add_user_words
@@ -220,9 +220,12 @@ class Engine:
         prepared: str,
         mention: Mention | None,
         whole: dict[str, float] | None = None,
+        evs: list[Evidence] | None = None,
     ) -> tuple[list[Scored], bool]:
-        """`_score`, and whether the closest candidate is a known out-of-scope topic."""
-        evs = self.index.evidence(prepared)
+        """`_score`, and whether the closest candidate is a known out-of-scope topic.
+        `evs`: the text's evidence when already gathered (a clause scored twice)."""
+        if evs is None:
+            evs = self.index.evidence(prepared)
         if not evs:
             return [], False
         n_words = self.index.query_size(prepared)
@@ -294,11 +297,12 @@ class Engine:
         alone: dict[str, list[Scored]] = {}
         for view in views(question):
             prepared = self.regions.strip(self.normalizer(view))
-            ranked = self._score(prepared, mention, qwords)
+            evs = self.index.evidence(prepared)
+            ranked = self._score_and_gap(prepared, mention, qwords, evs)[0]
             if view in clauses:
                 # A second question must be confident on its own, as if it had been sent
                 # alone: in context, a clause is scored as the part of a story that asks.
-                alone[view] = self._score(prepared, mention)
+                alone[view] = self._score_and_gap(prepared, mention, None, evs)[0]
             for s in ranked:
                 if s.entry_id not in best or s.score > best[s.entry_id].score:
                     best[s.entry_id] = s
