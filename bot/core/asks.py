@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.normalize import trie_pattern
+
 # On normalized text: the synonyms have already folded 咋/如何/怎样 into 怎么, 啥 into 什么.
 _KINDS: dict[str, tuple[str, ...]] = {
     "how": ("怎么", "流程", "步骤", "手续", "办理", "how do", "how can", "how to", "procedure",
@@ -31,11 +33,9 @@ _KIND_OF: dict[str, list[str]] = {}
 for _kind, _words in _KINDS.items():
     for _w in _words:
         _KIND_OF.setdefault(_w, []).append(_kind)
-# One pass over the text for every kind (phrasings are many at load): Latin words whole.
-_PATTERN = re.compile("|".join(
-    (re.escape(w) if not w.isascii() else r"(?<![a-z])" + re.escape(w) + r"(?![a-z])")
-    for w in sorted(_KIND_OF, key=len, reverse=True)
-))
+# One pass over the text for every kind, as a trie (a flat alternation of these words
+# tried each one at every position): Latin words whole.
+_PATTERN = re.compile(trie_pattern(_KIND_OF))
 
 
 def asks(normalized: str) -> frozenset[str]:

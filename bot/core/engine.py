@@ -268,7 +268,7 @@ class Engine:
                 whole_coverage=None if wholes is None else wholes[ev.entry],
                 said=self.index.said(ev.entry, shown, qidf),
                 decline=decline,
-                asks=fit_asks(kinds, self.index.entry_asks[ev.entry]),
+                asks=fit_asks(kinds, self.index.entry_asks(ev.entry)),
             )
             out.append(
                 Scored(

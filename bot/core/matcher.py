@@ -275,8 +275,6 @@ class Index:
         # Per entry, per variant (in the entry's order): the sorted word ids its answer
         # uses, in either language. What the answer shown for a place talks about.
         self.variant_words: list[list[array[int]]] = []
-        # Per entry: the share of its phrasings asking each kind of answer (asks.py).
-        self.entry_asks: list[dict[str, float]] = []
         # Rows (phrasings) as flat arrays: [row_start[r], row_start[r + 1]) of row_tok.
         row_start = array("i", [0])
         row_tok = array("i")
@@ -284,8 +282,6 @@ class Index:
         row_repeats = array("b")
         for entry, (r0, r1) in zip(entries, self.entry_rows, strict=True):
             texts = self.phrasings[r0:r1]
-            kinds = Counter(k for text in texts for k in asks(text))
-            self.entry_asks.append({k: v / len(texts) for k, v in kinds.items()} if texts else {})
             # Each phrasing counts a token once: the entry's tokens counted over its
             # phrasings' distinct tokens (strings: each distinct token is looked up once,
             # ids are given in order of first use all the same).
@@ -361,6 +357,8 @@ class Index:
         # Phrasing vectors are read only for a question's few candidate entries: each
         # entry's are weighted on first use (`_row_weights`), not all at build.
         self._row_w: dict[int, array[float]] = {}
+        # Per entry, on first use: the share of its phrasings asking each kind of answer.
+        self._asks: dict[int, dict[str, float]] = {}
 
         # --- words: BM25 postings and IDF
         self.wpost_off, where = _slots(word_tok, len(self.word_ids))
@@ -558,6 +556,15 @@ class Index:
             for i in top
         ]
         out.sort(key=lambda e: e.prescore, reverse=True)
+        return out
+
+    def entry_asks(self, entry: int) -> dict[str, float]:
+        """The share of the entry's phrasings asking each kind of answer (asks.py)."""
+        out = self._asks.get(entry)
+        if out is None:
+            r0, r1 = self.entry_rows[entry]
+            kinds = Counter(k for text in self.phrasings[r0:r1] for k in asks(text))
+            out = self._asks[entry] = {k: c / (r1 - r0) for k, c in kinds.items()}
         return out
 
     def is_decline(self, entry: int) -> bool:
