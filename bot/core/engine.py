@@ -98,8 +98,8 @@ class Analysis:
     mention: Mention | None
     ranked: list[Scored]  # whole question and its parts merged: best confidence per entry
     clause_tops: list[list[Scored]]  # per single clause, its ranking as if sent alone
-    # For a place the reports don't cover: the ranking as if no place were named, which
-    # tells "the reports have this, but not for X" from "nothing fits".
+    # For a question naming a place: the ranking as if no place were named, which tells
+    # "the reports have this, but not for X" from "nothing fits".
     unplaced: list[Scored] = field(default_factory=list)
     # The whole question is closest to a known out-of-scope topic, not to any entry.
     known_gap: bool = False
@@ -290,7 +290,8 @@ class Engine:
         normalized = self.normalizer(question)
         mention = self.regions.find(normalized)
         stripped = self.regions.strip(normalized)
-        whole, known_gap = self._score_and_gap(stripped, mention)
+        evs = self.index.evidence(stripped)
+        whole, known_gap = self._score_and_gap(stripped, mention, None, evs)
         qwords = self.index.query_words(stripped)
         best = {s.entry_id: s for s in whole}
         clauses = split_clauses(question)
@@ -308,7 +309,9 @@ class Engine:
                     best[s.entry_id] = s
         merged = sorted(best.values(), key=lambda s: s.score, reverse=True)
         clause_tops = [alone[c] for c in dict.fromkeys(clauses) if c in alone]
-        unplaced = self._score(stripped, None) if mention and not mention.covered else []
+        # Any place named, covered or not: "nothing fits" is told from "it fits, but the
+        # reports have it only for other regions" (通辽长护险 is Changji's programme).
+        unplaced = self._score_and_gap(stripped, None, None, evs)[0] if mention else []
         return Analysis(normalized, mention, merged, clause_tops, unplaced, known_gap)
 
     def rank(self, question: str) -> tuple[str, Mention | None, list[Scored]]:

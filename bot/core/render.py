@@ -134,12 +134,16 @@ class Renderer:
         if r.reason == "empty":
             return [self.loc.t(lang, "fallback.empty")]
         if r.reason == "region_not_covered" and r.mention is not None:
+            # A covered region lacks only this answer; a place outside them lacks all.
+            key = "fallback.topic_not_covered_here" if r.mention.covered else (
+                "fallback.region_not_covered")
             lines = [
                 self.loc.t(
                     lang,
-                    "fallback.region_not_covered",
+                    key,
                     covered=self.covered_regions(lang),
-                    place=r.mention.name,
+                    place=self.region(r.mention.region, lang) if r.mention.region
+                    else r.mention.name,
                 )
             ]
             lines.append(self.loc.t(lang, "fallback.advice"))

@@ -9,6 +9,7 @@ from bot.core.confidence import FEATURES, load_model
 from bot.core.engine import Engine
 from bot.core.languages import detect_lang
 from bot.core.normalize import Normalizer
+from bot.core.render import Renderer
 
 
 def test_latin_acronym_plural_folds_to_the_acronym() -> None:
@@ -104,3 +105,20 @@ def test_the_product_examples_are_answered(engine: Engine, question: str, entry:
     # The two questions the product description itself gives as what residents type.
     r = engine.ask(question)
     assert (r.status, r.entry_id) == ("answer", entry)
+
+
+@pytest.mark.parametrize("question, region, entry", [
+    ("通辽长护险一个月给多少钱", "tongliao", "ltc-monthly-benefit"),
+    ("乌海长护险怎么申请", "wuhai", "ltc-how-to-apply"),
+])
+def test_a_covered_region_without_this_answer_is_told_so(
+    engine: Engine, renderer: Renderer, question: str, region: str, entry: str
+) -> None:
+    # Long-term care insurance is Changji's: Tongliao's question gets neither Changji's
+    # figures nor a bare "no answer", but "the reports have this only for other regions".
+    r = engine.ask(question)
+    assert r.status == "fallback" and r.reason == "region_not_covered" and not r.variants
+    assert r.mention is not None and r.mention.region == region
+    assert entry in [s.entry_id for s in r.suggestions]
+    text = "\n".join(renderer.fallback_lines(r))
+    assert renderer.region(region, "zh") in text and "只覆盖" not in text
