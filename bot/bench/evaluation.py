@@ -23,7 +23,12 @@ from bot.settings import PROJECT_ROOT
 DATA = PROJECT_ROOT / "tests" / "data"
 DEFAULT_SET = DATA / "eval.yaml"
 # The sets `eval --fit` may learn from; every other set is only ever measured.
-FIT_SETS = (DEFAULT_SET, DATA / "resident_fit.yaml", DATA / "public_fit.yaml")
+FIT_SETS = (
+    DEFAULT_SET,
+    DATA / "resident_fit.yaml",
+    DATA / "public_fit.yaml",
+    DATA / "public_fit2.yaml",
+)
 # Never used for fitting or thresholds: estimates of what unseen wording gets.
 HELD_OUT_SETS = (
     DATA / "holdout.yaml",

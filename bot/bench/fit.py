@@ -31,7 +31,7 @@ FOLDS = 5
 # Budgets the thresholds must keep, measured out of fold. Stricter than the issue's
 # targets, because unseen wording is harder than the sets we fit on.
 MAX_WRONG = 0.01  # in-scope questions answered with a wrong entry
-MAX_OOS_ANSWERED = 0.01  # out-of-scope questions answered at all
+MAX_OOS_ANSWERED = 0.02  # out-of-scope questions answered at all
 ANSWER_GRID = tuple(float(x) for x in range(30, 96, 2))
 # Two entries nearly equally likely is ambiguity whatever the data say: the user picks.
 MARGIN_GRID = (10.0, 15.0, 20.0, 30.0)

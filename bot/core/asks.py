@@ -28,6 +28,22 @@ _KINDS: dict[str, tuple[str, ...]] = {
     "whether": ("吗", "能不能", "可不可以", "是不是", "要不要", "有没有", "行不行", "能否",
                 "是否", "can i", "do i", "does", "is it", "will", "is there"),
 }
+# Narrower things a question may ask about a subject: a look-alike asks one of these of an
+# entry whose phrasings never do (蒙医正骨医保报销吗 of the entry saying where bone-setting
+# is offered; 挂号后怎么退号 of the one on booking by phone; 个人账户能取现吗).
+_SPECIFIC: dict[str, tuple[str, ...]] = {
+    "coverage": ("能报吗", "报销吗", "能报销吗", "给报吗", "报不报", "能不能报", "可以报吗",
+                 "能用医保", "可以用医保", "走医保", "医保报销吗", "covered by", "reimbursable"),
+    "price": ("多少钱", "价格", "收费标准", "一次多少", "要花多少", "cost", "price", "fee"),
+    "complaint": ("投诉", "申诉", "不服", "举报", "复议", "维权", "complain", "appeal"),
+    "refund": ("退号", "退费", "退钱", "怎么退", "退款", "取消", "撤销", "refund", "cancel"),
+    "validity": ("有效期", "过期", "多久有效", "失效", "valid", "expire"),
+    "withdraw": ("取现", "取出来", "提现", "withdraw", "cash out"),
+    "privacy": ("泄露", "隐私", "privacy", "leak"),
+    "side_effects": ("副作用", "不良反应", "side effect"),
+}
+SPECIFIC = frozenset(_SPECIFIC)
+_KINDS.update(_SPECIFIC)
 KINDS = tuple(_KINDS)
 _KIND_OF: dict[str, list[str]] = {}
 for _kind, _words in _KINDS.items():
@@ -50,3 +66,9 @@ def fit(question: frozenset[str], entry: dict[str, float]) -> float:
     if not question:
         return 0.5
     return max(entry.get(k, 0.0) for k in question)
+
+
+def unmet(question: frozenset[str], entry: dict[str, float]) -> float:
+    """1 when the question asks one of the narrower things (a refund, a complaint, whether
+    insurance pays…) that none of the entry's phrasings asks, else 0."""
+    return 1.0 if any(k in SPECIFIC and not entry.get(k) for k in question) else 0.0

@@ -33,6 +33,7 @@ FEATURES = (
     "said",  # share of the question's words the answer shown (for the place named) uses
     "decline",  # the closest known out-of-scope topic's first-pass score minus this one's
     "asks",  # whether the entry's phrasings ask what the question asks (how, when, who…)
+    "unmet",  # the question asks a narrower thing (refund, complaint…) the entry never does
 )
 MODEL_FILE = "confidence.json"
 
@@ -47,6 +48,7 @@ def features(
     said: float = 0.0,
     decline: float = 0.0,
     asks: float = 0.5,
+    unmet: float = 0.0,
 ) -> tuple[float, ...]:
     """The model's inputs; `runner_up` is the best first-pass score among the other
     entries, `region` whether the named place has an answer (None: no place named),
@@ -67,6 +69,7 @@ def features(
         said,
         decline - ev.prescore,
         asks,
+        unmet,
     )
 
 

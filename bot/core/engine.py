@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from bot.core.asks import asks
+from bot.core.asks import asks, unmet
 from bot.core.asks import fit as fit_asks
 from bot.core.clauses import split_clauses, views
 from bot.core.confidence import Model, features, load_model
@@ -269,6 +269,7 @@ class Engine:
                 said=self.index.said(ev.entry, shown, qidf),
                 decline=decline,
                 asks=fit_asks(kinds, self.index.entry_asks(ev.entry)),
+                unmet=unmet(kinds, self.index.entry_asks(ev.entry)),
             )
             out.append(
                 Scored(
