@@ -51,7 +51,8 @@ class RegionFinder:
         self._markers = tuple(m for m in (normalizer(x) for x in kb.destination_markers) if m)
         words = sorted(table, key=len, reverse=True)
         # A trie: matched against every phrasing of the FAQ at load.
-        self._re = re.compile(trie_pattern(words, latin_whole_words=False)) if words else None
+        # Latin names whole words only: "hami" is no place inside "shamir".
+        self._re = re.compile(trie_pattern(words)) if words else None
 
     def find(self, normalized: str) -> Mention | None:
         """The most specific place named: an uncovered place wins over a covered one."""
