@@ -41,6 +41,10 @@ _SPECIFIC: dict[str, tuple[str, ...]] = {
     "withdraw": ("取现", "取出来", "提现", "withdraw", "cash out"),
     "privacy": ("泄露", "隐私", "privacy", "leak"),
     "side_effects": ("副作用", "不良反应", "side effect"),
+    "records": ("打印", "开证明", "在哪查", "哪里查", "怎么查", "查询结果", "print",
+                "certificate"),
+    "hours": ("营业", "上班时间", "几点", "开门", "周末", "节假日", "opening hours", "open on"),
+    "staff_pay": ("工资", "年薪", "编制", "salary"),
 }
 SPECIFIC = frozenset(_SPECIFIC)
 _KINDS.update(_SPECIFIC)

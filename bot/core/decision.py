@@ -29,6 +29,9 @@ class Scored:
     features: tuple[float, ...] = field(default=(), compare=False, repr=False)
     # First-pass lead (0..1) over the best rival that could be answered instead.
     lead: float = field(default=1.0, compare=False, repr=False)
+    # The question asks a narrower thing (a refund, a complaint, whether insurance pays…)
+    # that none of the entry's phrasings asks (asks.py): offered, never answered outright.
+    unmet: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,8 @@ def decide(ranked: Sequence[Scored], t: Thresholds = DEFAULT_THRESHOLDS) -> Deci
         return Decision("fallback", None, ())
     best = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if best.score >= t.answer and best.score - runner_up >= t.margin and best.lead >= t.min_lead:
+    if (best.score >= t.answer and best.score - runner_up >= t.margin
+            and best.lead >= t.min_lead and not best.unmet):
         return Decision("answer", best, ())
     close = tuple(s for s in ranked if s.score >= t.clarify)[: t.max_suggestions]
     return Decision("clarify", best, close)

@@ -259,6 +259,7 @@ class Engine:
             entry_id = self.index.entry_ids[ev.entry]
             region = None if mention is None else bool(shown)
             rivals = holding if mention is not None and shown else everyone
+            missing = unmet(kinds, self.index.entry_asks(ev.entry))
             x = features(
                 ev,
                 _runner_up(ev.prescore, entries),
@@ -269,7 +270,7 @@ class Engine:
                 said=self.index.said(ev.entry, shown, qidf),
                 decline=decline,
                 asks=fit_asks(kinds, self.index.entry_asks(ev.entry)),
-                unmet=unmet(kinds, self.index.entry_asks(ev.entry)),
+                unmet=missing,
             )
             out.append(
                 Scored(
@@ -282,6 +283,7 @@ class Engine:
                     round(100.0 * ev.coverage, 2),
                     x,
                     lead=ev.prescore - _runner_up(ev.prescore, rivals),
+                    unmet=missing > 0,
                 )
             )
         out.sort(key=lambda s: s.score, reverse=True)
