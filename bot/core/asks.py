@@ -55,12 +55,14 @@ for _kind, _words in _KINDS.items():
         _KIND_OF.setdefault(_w, []).append(_kind)
 # One pass over the text for every kind, as a trie (a flat alternation of these words
 # tried each one at every position): Latin words whole.
-_PATTERN = re.compile(trie_pattern(_KIND_OF))
+# Matched at every position (a lookahead), not left to right: cues overlap (在哪里查 is a
+# "where" and a "how to look up records"), and each is evidence.
+_PATTERN = re.compile("(?=(" + trie_pattern(_KIND_OF) + "))")
 
 
 def asks(normalized: str) -> frozenset[str]:
     """The kinds of answer a normalized question asks for (often none, sometimes two)."""
-    return frozenset(k for m in _PATTERN.finditer(normalized) for k in _KIND_OF[m.group(0)])
+    return frozenset(k for m in _PATTERN.finditer(normalized) for k in _KIND_OF[m.group(1)])
 
 
 def fit(question: frozenset[str], entry: dict[str, float]) -> float:

@@ -14,9 +14,10 @@ from bot.core.engine import Engine
     ("异地就医怎么备案", {"how"}),
     ("备案要多久", {"time"}),
     ("哪些人可以备案", {"who"}),
-    # The longest cue wins where cues overlap: 多少钱 is a price, not just an amount.
+    # The longest cue starting at a character wins: 多少钱 is a price, not just an amount.
     ("长护险一个月给多少钱", {"price"}),
-    ("蒙医正骨 医保报销吗", {"coverage"}),
+    ("蒙医正骨 医保报销吗", {"coverage", "whether"}),
+    ("霍尔果斯免费体检 结果在哪里查", {"records", "where"}),  # cues overlap: both count
     ("挂号后怎么退号", {"refund"}),
     ("how long does it take", {"time", "whether"}),
     ("长期护理保险", set()),
