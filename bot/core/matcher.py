@@ -32,7 +32,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, count, islice, repeat
 from operator import add, mul, ne, sub, truediv
 from typing import Protocol, TypeVar
@@ -74,11 +74,13 @@ class Evidence:
     fuzzy: float  # best rapidfuzz ratio against one phrasing, /100
     bm25: float  # word BM25, divided by what the question's words could score at most
     coverage: float  # IDF-weighted share of the question's words the entry uses
+    # The first-pass score, worked out once: the engine reads it dozens of times a question.
+    prescore: float = field(init=False, repr=False, compare=False)
 
-    @property
-    def prescore(self) -> float:
+    def __post_init__(self) -> None:
         a, b, c, d = PRESCORE_WEIGHTS
-        return a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
+        score = a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
+        object.__setattr__(self, "prescore", score)  # frozen: set once, here
 
 
 _N = TypeVar("_N", int, float)
