@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 from bot.settings import Settings
-from bot.staff import signin
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +26,9 @@ def register(subparsers: Any) -> None:
 def main(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
     if args.login_link is not None:
+        # Here, not at the top: every command builds the parser that registers this one.
+        from bot.staff import signin
+
         if args.login_link not in settings.staff_ids:
             print(f"error: {args.login_link} is not in BOT_STAFF_IDS", file=sys.stderr)
             return 2

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
-from bot.cli import answer, console, faq, run, staff
+from bot.cli import answer, console, faq, run, staff_commands
 from bot.core.kb import FaqError
 from bot.core.languages import DEFAULT_LANG, LANGUAGES
 from bot.settings import Settings, SettingsError
@@ -119,7 +119,7 @@ def build_parser(settings: Settings) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     p.set_defaults(func=lambda a: _bench(a, a.settings))
 
-    staff.register(sub)
+    staff_commands.register(sub)
     run.register(sub)
     console.register(sub)
     return parser

@@ -1,14 +1,13 @@
 """`python -m bot review …` and `python -m bot purge …`: the service staff's commands.
 
-Registered into the main CLI by `register(subparsers)`; each subcommand sets `func`.
-Reports read the query log (BOT_DB_PATH, or --db); `suggest --apply` edits the FAQ
-(BOT_FAQ_DIR, or --faq-dir).
+The implementations: their arguments are in staff_commands.py, which imports this module
+only when one of them is run. Reports read the query log (BOT_DB_PATH, or --db);
+`suggest --apply` edits the FAQ (BOT_FAQ_DIR, or --faq-dir).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime as dt
 import re
@@ -20,7 +19,7 @@ from typing import Any, TextIO
 from bot.core import faq_edit
 from bot.core.i18n import Locales
 from bot.core.kb import FaqError, KnowledgeBase, load_kb
-from bot.core.languages import DEFAULT_LANG, LANGUAGES
+from bot.core.languages import DEFAULT_LANG
 from bot.core.normalize import Normalizer
 from bot.settings import Settings
 from bot.staff import clusters, export, handoff, periods, reports, tables
@@ -29,78 +28,6 @@ from bot.store.querystore import QueryStore
 from bot.store.records import Period
 
 _OLDER_THAN = re.compile(r"^(\d+)\s*([dw]?)$")
-
-
-def register(subparsers: Any) -> None:
-    """Add `review <report>` and `purge` to the main parser."""
-    p = subparsers.add_parser("review", help="staff reports on the query log")
-    report_parsers = p.add_subparsers(dest="report", required=True, metavar="REPORT")
-
-    def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--since", help="start: YYYY-MM-DD, ISO time, or age like 7d (default 30d)")
-        q.add_argument("--until", help="end: YYYY-MM-DD (inclusive), ISO time, or age")
-        q.add_argument("--all", dest="everything", action="store_true",
-                       help="the whole log (no default --since)")
-        q.add_argument("--json", action="store_true", help="machine-readable output")
-        q.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
-        q.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG,
-                       help="language of messages and FAQ questions shown")
-
-    q = report_parsers.add_parser("unanswered",
-                                  help="fallback/unresolved questions grouped by similarity")
-    common(q)
-    q.add_argument("--limit", type=int, default=20, help="groups to show (0: all)")
-    q.add_argument("--similarity", type=float, default=clusters.DEFAULT_SIMILARITY,
-                   help="0-100: how alike questions must be to group (default %(default)s)")
-    q.add_argument("--examples", type=int, default=3, help="examples per group in the table")
-    q.set_defaults(func=lambda a: asyncio.run(_unanswered(a)))
-
-    q = report_parsers.add_parser("feedback", help="entries voted unhelpful and what was asked")
-    common(q)
-    q.add_argument("--limit", type=int, default=20)
-    q.set_defaults(func=lambda a: asyncio.run(_feedback(a)))
-
-    q = report_parsers.add_parser("top", help="most asked entries and topics")
-    common(q)
-    q.add_argument("--limit", type=int, default=20)
-    q.set_defaults(func=lambda a: asyncio.run(_top(a)))
-
-    q = report_parsers.add_parser("stats", help="counts per day, status, topic, region, language")
-    common(q)
-    q.set_defaults(func=lambda a: asyncio.run(_stats(a)))
-
-    q = report_parsers.add_parser("handoff",
-                                  help="human-handoff figures and staff answers for the FAQ")
-    common(q)
-    q.set_defaults(func=lambda a: asyncio.run(_handoff(a)))
-
-    q = report_parsers.add_parser("export", help="the masked log as CSV (Excel) or JSON lines")
-    common(q)
-    q.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    q.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
-    q.set_defaults(func=lambda a: asyncio.run(_export(a)))
-
-    q = report_parsers.add_parser("suggest",
-                           help="YAML adding an unanswered group's questions to an entry")
-    common(q)
-    q.add_argument("group", help="group key (e.g. 3fa9c2) or rank (1, 2, …) from `unanswered`")
-    q.add_argument("entry", help="the FAQ entry id the questions should find")
-    q.add_argument("--apply", action="store_true",
-                   help="write it into the entry's faq file (validated first)")
-    q.add_argument("--max", type=int, default=10, help="most phrasings to add")
-    q.add_argument("--similarity", type=float, default=clusters.DEFAULT_SIMILARITY)
-    q.add_argument("--faq-dir", dest="staff_faq_dir", type=Path, metavar="DIR",
-                   help="FAQ directory (default BOT_FAQ_DIR)")
-    q.set_defaults(func=lambda a: asyncio.run(_suggest(a)))
-
-    p = subparsers.add_parser("purge", help="delete query-log rows older than the retention")
-    p.add_argument("--older-than", dest="older_than",
-                   help="age like 180d or 26w (default BOT_RETENTION_DAYS, 180d)")
-    p.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
-    p.add_argument("--db", type=Path, help="query database (default BOT_DB_PATH)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANG)
-    p.set_defaults(func=lambda a: asyncio.run(_purge(a)))
 
 
 # --------------------------------------------------------------------------- helpers

@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from operator import mul
 from typing import Any
 
 from bot.core.matcher import Evidence
@@ -88,7 +89,10 @@ class Model:
     thresholds: Mapping[str, float]
 
     def __call__(self, x: Sequence[float]) -> float:
-        return _sigmoid(self.intercept + sum(w * v for w, v in zip(self.weights, x, strict=True)))
+        if len(x) != len(self.weights):
+            raise ValueError(f"{len(x)} features for {len(self.weights)} weights")
+        # The same products summed in the same order as a generator would, without one.
+        return _sigmoid(self.intercept + sum(map(mul, self.weights, x)))
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> Model:

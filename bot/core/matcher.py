@@ -28,11 +28,11 @@ import gc
 import heapq
 import math
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, count, islice, repeat
 from operator import add, mul, ne, sub, truediv
 from typing import Protocol, TypeVar
@@ -74,11 +74,13 @@ class Evidence:
     fuzzy: float  # best rapidfuzz ratio against one phrasing, /100
     bm25: float  # word BM25, divided by what the question's words could score at most
     coverage: float  # IDF-weighted share of the question's words the entry uses
+    # The first-pass score, worked out once: the engine reads it dozens of times a question.
+    prescore: float = field(init=False, repr=False, compare=False)
 
-    @property
-    def prescore(self) -> float:
+    def __post_init__(self) -> None:
         a, b, c, d = PRESCORE_WEIGHTS
-        return a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
+        score = a * self.cosine + b * self.phrasing + c * self.fuzzy + d * self.bm25
+        object.__setattr__(self, "prescore", score)  # frozen: set once, here
 
 
 _N = TypeVar("_N", int, float)
@@ -357,6 +359,7 @@ class Index:
         # Phrasing vectors are read only for a question's few candidate entries: each
         # entry's are weighted on first use (`_row_weights`), not all at build.
         self._row_w: dict[int, array[float]] = {}
+        self._row_order: dict[int, tuple[array[int], array[int]]] = {}
         # Per entry, on first use: the share of its phrasings asking each kind of answer.
         self._asks: dict[int, dict[str, float]] = {}
 
@@ -440,7 +443,8 @@ class Index:
             qw = query[t]
             hit = ids[a : a + size]
             touched.update(hit)
-            for i, w in zip(hit, ws[a : a + size], strict=True):
+            # (Not strict: the two slices are one range; the check costs per posting.)
+            for i, w in zip(hit, ws[a : a + size]):  # noqa: B905
                 acc[i] += qw * w
         return acc, touched, skipped
 
@@ -465,21 +469,52 @@ class Index:
                     acc[i] += qw * ws[k]
 
     def _best_phrasing(self, entry: int, query: dict[int, float]) -> float:
-        """The n-gram cosine of the entry's closest phrasing: one C-level pass over the
-        entry's block of row tokens (query weight x row weight, running sum), then each
-        phrasing's dot product is the difference of the running sum at its two ends."""
+        """The n-gram cosine of the entry's closest phrasing: a running sum of query weight
+        x row weight along the entry's block of row tokens, then each phrasing's dot product
+        is the difference of the running sum at its two ends.
+
+        Only the block's positions holding a query token are summed, found by looking the
+        query's few tokens up in the block sorted by token (`_row_lookup`) rather than by
+        reading the whole block: a position the query lacks adds exactly 0.0, which leaves
+        a float sum as it was, so the running sum at a row's end is bit for bit the same."""
         r0, r1 = self.entry_rows[entry]
         if r0 == r1:
             return 0.0
+        order, by_token = self._row_lookup(entry)
+        hits: list[int] = []
+        n = len(by_token)
+        for t in query:
+            lo = bisect_left(by_token, t)
+            if lo < n and by_token[lo] == t:
+                hits.extend(order[lo : bisect_right(by_token, t, lo)])
+        if not hits:
+            return 0.0
+        hits.sort()
         bounds = self.row_start[r0 : r1 + 1]
-        a, b = bounds[0], bounds[-1]
+        a = bounds[0]
+        tok = self.row_tok
         weights = self._row_weights(entry)
-        products = map(mul, map(query.get, self.row_tok[a:b], repeat(0.0)), weights)
-        cum = list(accumulate(products, initial=0.0))
-        at = cum.__getitem__
-        ends = map(sub, bounds[1:], repeat(a))
-        starts = map(sub, bounds[:-1], repeat(a))
-        return max(map(sub, map(at, ends), map(at, starts)))
+        # A plain loop: faster than a chain of maps for the few dozen hits.
+        s = 0.0
+        cum = [s]
+        for k in hits:
+            s += query[tok[a + k]] * weights[k]
+            cum.append(s)
+        # The running sum at each row boundary: that of the hits before it.
+        at = list(map(cum.__getitem__, map(bisect_left, repeat(hits), map(sub, bounds, repeat(a)))))
+        return max(map(sub, at[1:], at[:-1]))
+
+    def _row_lookup(self, entry: int) -> tuple[array[int], array[int]]:
+        """The entry's block of row tokens sorted by token: the positions (from the block's
+        start), and the token at each, for a binary search per query token. Made on first
+        use, like the weights: a few kilobytes for each entry ever a candidate."""
+        out = self._row_order.get(entry)
+        if out is None:
+            r0, r1 = self.entry_rows[entry]
+            block = self.row_tok[self.row_start[r0] : self.row_start[r1]]
+            order = array("i", sorted(range(len(block)), key=block.__getitem__))
+            out = self._row_order[entry] = order, array("i", map(block.__getitem__, order))
+        return out
 
     def _row_weights(self, entry: int) -> array[float]:
         """The unit tf-idf weights of the entry's phrasings, beside their row tokens."""

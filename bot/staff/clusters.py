@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+# The grouping's default, re-exported beside the grouping.
+from bot.staff.defaults import DEFAULT_SIMILARITY as DEFAULT_SIMILARITY
 from bot.store.privacy import MASKS
 from bot.store.querystore import QueryStore
 from bot.store.records import Period
 from bot.store.reports import UnansweredText
 
-# Two unanswered questions are one group when their cores (question words removed, see
-# below) are at least this similar (rapidfuzz token_sort_ratio, 0-100).
-DEFAULT_SIMILARITY = 70.0
 # Distinct unanswered texts considered for grouping, most frequent first. Leader clustering
 # is O(texts x groups); this bounds a report to well under a second at any log size.
 MAX_TEXTS = 3000

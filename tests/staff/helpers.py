@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.staff import register
+from bot.cli.staff_commands import register
 from bot.settings import Settings
 from tests.helpers import FAQ_DIR, LOCALES_DIR
 
