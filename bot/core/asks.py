@@ -1,4 +1,5 @@
-"""What kind of answer a question asks for: how, how much, when, who, where, what, whether.
+"""What a question asks for: how, how much, when, who, where, what, whether — and narrower
+things (whether insurance pays, a price, a refund, a complaint…).
 
 Pure. Entries on one subject differ mostly in this (异地就医怎么备案 / 备案要多久 / 哪些人能
 备案 / 要不要备案), and it is said in function words that the word-level evidence drops as
@@ -53,10 +54,10 @@ _KIND_OF: dict[str, list[str]] = {}
 for _kind, _words in _KINDS.items():
     for _w in _words:
         _KIND_OF.setdefault(_w, []).append(_kind)
-# One pass over the text for every kind, as a trie (a flat alternation of these words
-# tried each one at every position): Latin words whole.
-# Matched at every position (a lookahead), not left to right: cues overlap (在哪里查 is a
-# "where" and a "how to look up records"), and each is evidence.
+# One trie for every kind's cues (a flat alternation would try each cue at every
+# position), Latin words whole; inside a lookahead, so that it is tried at every position
+# rather than resuming after a match: cues overlap (在哪里查 is a "where" and a "how to look
+# up records"), and each is evidence.
 _PATTERN = re.compile("(?=(" + trie_pattern(_KIND_OF) + "))")
 
 
