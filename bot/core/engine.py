@@ -375,6 +375,15 @@ class Engine:
             elsewhere = decide(a.unplaced, t) if a.unplaced else overall
             if elsewhere.status == "fallback":
                 return replace(base, score=top)
+            if mention is not None and mention.covered and (
+                elsewhere.status != "answer"
+                or elsewhere.best is None
+                or self._holds(elsewhere.best.entry_id, mention)
+            ):
+                # A covered region: "only for other regions" needs a clear entry that lacks
+                # this region; a middling one, or one that has it, is no such evidence
+                # (乌海这边跨省看病还用备案不 has a Wuhai answer, just not a confident match).
+                return replace(base, score=top)
             # It fits, but not for the place asked about: say so, and offer what holds
             # elsewhere, labelled with its region, never as the place's own answer.
             candidates = elsewhere.suggestions or ((elsewhere.best,) if elsewhere.best else ())

@@ -125,3 +125,10 @@ def test_a_covered_region_without_this_answer_is_told_so(
     assert entry in [s.entry_id for s in r.suggestions]
     text = "\n".join(renderer.fallback_lines(r))
     assert renderer.region(region, "zh") in text and "只覆盖" not in text
+
+
+def test_a_covered_region_that_has_the_answer_is_not_told_it_lacks_it(engine: Engine) -> None:
+    # xp-need-filing has Wuhai's answer: however unsure the match, "the reports have this
+    # only for other regions" would be false here.
+    r = engine.ask("乌海这边跨省看病还用备案不")
+    assert r.reason != "region_not_covered"
