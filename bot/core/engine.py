@@ -210,20 +210,12 @@ class Engine:
         prepared: str,
         mention: Mention | None,
         whole: dict[str, float] | None = None,
-    ) -> list[Scored]:
-        """Candidates of one text with their calibrated confidence, best first. `whole`:
-        for a clause, the whole question's words (what the clause leaves unexplained)."""
-        return self._score_and_gap(prepared, mention, whole)[0]
-
-    def _score_and_gap(
-        self,
-        prepared: str,
-        mention: Mention | None,
-        whole: dict[str, float] | None = None,
         evs: list[Evidence] | None = None,
     ) -> tuple[list[Scored], bool]:
-        """`_score`, and whether the closest candidate is a known out-of-scope topic.
-        `evs`: the text's evidence when already gathered (a clause scored twice)."""
+        """Candidates of one text with their calibrated confidence, best first, and whether
+        its closest candidate is a known out-of-scope topic. `whole`: for a clause, the
+        whole question's words (what the clause leaves unexplained); `evs`: the text's
+        evidence when already gathered (a clause is scored twice)."""
         if evs is None:
             evs = self.index.evidence(prepared)
         if not evs:
@@ -294,7 +286,7 @@ class Engine:
         mention = self.regions.find(normalized)
         stripped = self.regions.strip(normalized)
         evs = self.index.evidence(stripped)
-        whole, known_gap = self._score_and_gap(stripped, mention, None, evs)
+        whole, known_gap = self._score(stripped, mention, None, evs)
         qwords = self.index.query_words(stripped)
         best = {s.entry_id: s for s in whole}
         clauses = split_clauses(question)
@@ -302,11 +294,11 @@ class Engine:
         for view in views(question):
             prepared = self.regions.strip(self.normalizer(view))
             evs = self.index.evidence(prepared)
-            ranked = self._score_and_gap(prepared, mention, qwords, evs)[0]
+            ranked = self._score(prepared, mention, qwords, evs)[0]
             if view in clauses:
                 # A second question must be confident on its own, as if it had been sent
                 # alone: in context, a clause is scored as the part of a story that asks.
-                alone[view] = self._score_and_gap(prepared, mention, None, evs)[0]
+                alone[view] = self._score(prepared, mention, None, evs)[0]
             for s in ranked:
                 if s.entry_id not in best or s.score > best[s.entry_id].score:
                     best[s.entry_id] = s
@@ -314,7 +306,7 @@ class Engine:
         clause_tops = [alone[c] for c in dict.fromkeys(clauses) if c in alone]
         # Any place named, covered or not: "nothing fits" is told from "it fits, but the
         # reports have it only for other regions" (通辽长护险 is Changji's programme).
-        unplaced = self._score_and_gap(stripped, None, None, evs)[0] if mention else []
+        unplaced = self._score(stripped, None, None, evs)[0] if mention else []
         return Analysis(normalized, mention, merged, clause_tops, unplaced, known_gap)
 
     def rank(self, question: str) -> tuple[str, Mention | None, list[Scored]]:
