@@ -33,8 +33,8 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import add, mul, ne, sub, truediv
+from itertools import accumulate, chain, compress, count, islice, repeat, tee
+from operator import add, itemgetter, mul, ne, sub, truediv
 from typing import Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
@@ -103,17 +103,21 @@ def _slots(toks: array[int], vocab_size: int) -> tuple[array[int], array[int]]:
     after another, so by entry).
 
     One array per kind instead of two array objects per token: a 10,000-entry FAQ has
-    hundreds of thousands of distinct bigrams, most used once. A counting sort: the
-    offsets come from the document frequencies, then each posting takes its token's
-    next free slot, handed out by one iterator per token's range, so that every step is
-    a C-level pass over all postings rather than Python code per posting. No per-token
-    list exists, even for a moment: those were the build's peak memory."""
-    df = Counter(toks)
+    hundreds of thousands of distinct bigrams, most used once. A counting sort over flat
+    arrays, every step a C-level pass: the document frequencies are counted in an array,
+    then each posting takes its token's cursor and moves it on. The maps are lazy and
+    pulled in lockstep, so each element's read sees the previous element's write. No
+    per-token object exists (a dict of counts, an iterator per token: those were the
+    build's peak memory)."""
+    df = array("i", bytes(4 * vocab_size))
+    deque(map(df.__setitem__, toks, map(add, map(df.__getitem__, toks), repeat(1))), maxlen=0)
     offsets = array("i", [0])
-    offsets.extend(accumulate(map(df.__getitem__, range(vocab_size))))
+    offsets.extend(accumulate(df))
     del df
-    slots = list(map(iter, map(range, offsets, offsets[1:])))
-    return offsets, array("i", map(next, map(slots.__getitem__, toks)))
+    cursor = offsets[:-1]
+    taken, moved = tee(map(cursor.__getitem__, toks))
+    moves = map(cursor.__setitem__, toks, map(add, moved, repeat(1)))
+    return offsets, array("i", map(itemgetter(0), zip(taken, moves, strict=True)))
 
 
 def _scatter(out: array[_N], where: array[int], values: Iterable[_N]) -> array[_N]:
