@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.kb import FaqError, KnowledgeBase, load_kb
 from bot.core.languages import MIN_PHRASINGS
+from tests.core.helpers import problems_of
 from tests.helpers import FAQ_DIR
 
 MINI_TOPIC = """\
@@ -31,11 +32,6 @@ def write_topic(faq: Path, stem: str, eid: str = "t-one", source: str = "changji
     path.write_text(MINI_TOPIC.format(stem=stem, eid=eid, source=source), encoding="utf-8")
     return path
 
-
-def problems_of(faq: Path) -> list[str]:
-    with pytest.raises(FaqError) as info:
-        load_kb(faq)
-    return [str(p) for p in info.value.problems]
 
 
 def test_real_faq_loads(kb: KnowledgeBase) -> None:

@@ -8,14 +8,9 @@ import pytest
 
 from bot.core.check import overlaps
 from bot.core.engine import Engine
-from bot.core.kb import OUT_OF_SCOPE_FILE, OUT_OF_SCOPE_PREFIX, FaqError, KnowledgeBase, load_kb
+from bot.core.kb import OUT_OF_SCOPE_FILE, OUT_OF_SCOPE_PREFIX, KnowledgeBase, load_kb
 from bot.core.render import Renderer
-
-
-def problems_of(faq: Path) -> list[str]:
-    with pytest.raises(FaqError) as info:
-        load_kb(faq)
-    return [str(p) for p in info.value.problems]
+from tests.core.helpers import problems_of
 
 
 def test_the_shipped_topics_load_apart_from_the_entries(kb: KnowledgeBase) -> None:
