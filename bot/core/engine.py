@@ -251,7 +251,8 @@ class Engine:
             entry_id = self.index.entry_ids[ev.entry]
             region = None if mention is None else bool(shown)
             rivals = holding if mention is not None and shown else everyone
-            missing = unmet(kinds, self.index.entry_asks(ev.entry))
+            shares = self.index.entry_asks(ev.entry)
+            missing = unmet(kinds, shares)
             x = features(
                 ev,
                 _runner_up(ev.prescore, entries),
@@ -261,7 +262,7 @@ class Engine:
                 whole_coverage=None if wholes is None else wholes[ev.entry],
                 said=self.index.said(ev.entry, shown, qidf),
                 decline=decline,
-                asks=fit_asks(kinds, self.index.entry_asks(ev.entry)),
+                asks=fit_asks(kinds, shares),
                 unmet=missing,
             )
             out.append(
