@@ -226,10 +226,15 @@ async def cancel(update: Update, context: BotContext) -> None:
     ticket = await svc.store.open_ticket_of(message.chat_id)
     if ticket is None:
         _desk(context).open_chats.discard(message.chat_id)
-        await send_html(context.bot, message.chat_id,
-                        text_messages(svc.locales.t(lang, "handoff.nothing_to_cancel")))
+        await _nothing_to_cancel(context, message.chat_id, lang)
         return
     await _end(context, ticket, lang)
+
+
+async def _nothing_to_cancel(context: BotContext, chat_id: int, lang: str) -> None:
+    """Say there is no open ticket to end (/cancel, or an "end" button gone stale)."""
+    await send_html(context.bot, chat_id,
+                    text_messages(context.svc.locales.t(lang, "handoff.nothing_to_cancel")))
 
 
 async def on_end(update: Update, context: BotContext) -> None:
@@ -243,8 +248,7 @@ async def on_end(update: Update, context: BotContext) -> None:
     ticket = await svc.store.open_ticket_of(message.chat_id)
     await query.answer()
     if ticket is None or ticket.number != cb.number:
-        await send_html(context.bot, message.chat_id,
-                        text_messages(svc.locales.t(lang, "handoff.nothing_to_cancel")))
+        await _nothing_to_cancel(context, message.chat_id, lang)
         return
     await _end(context, ticket, lang)
 
