@@ -8,6 +8,7 @@ matched too, and the one that carries the question wins on confidence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Sentence and clause punctuation, full- and half-width, and line breaks. A comma inside
 # a number (1,000) is not a clause boundary.
@@ -29,16 +30,26 @@ def split_clauses(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def views(text: str) -> list[str]:
+def views(text: str, key: Callable[[str], str] = str.strip) -> list[str]:
     """The parts of a long question worth matching besides the whole, most telling first:
     the question usually comes last with its context just before it, so the last clause
     and the last two lead; then the other clauses long enough to stand alone (a second
-    question in the same message), from the end; then the longer tails. At most
-    MAX_VIEWS: each costs a look-up, and the fit sets gain nothing from more than two."""
-    clauses = split_clauses(text)
+    question in the same message), from the end; then the longer tails.
+
+    `key` is what the matcher would compare (the normalized text): a clause whose key is
+    empty (谢谢, 另外, 你好) says nothing and takes no place, and two views with one key, or
+    one with the whole's, are one look-up. At most MAX_VIEWS distinct ones: each costs a
+    look-up, and the fit sets gain nothing from more."""
+    clauses = [c for c in split_clauses(text) if key(c)]
     if len(clauses) < 2:
         return []
     tails = ["，".join(clauses[k:]) for k in range(len(clauses) - 1, 0, -1)]
     singles = [c for c in reversed(clauses[:-1]) if len(c) >= MIN_CLAUSE_CHARS]
-    out = tails[:2] + singles + tails[2:]
-    return [v for v in dict.fromkeys(out) if v != text][:MAX_VIEWS]
+    seen = {key(text)}
+    out: list[str] = []
+    for view in tails[:2] + singles + tails[2:]:
+        k = key(view)
+        if k and k not in seen:
+            seen.add(k)
+            out.append(view)
+    return out[:MAX_VIEWS]

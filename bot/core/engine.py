@@ -292,8 +292,17 @@ class Engine:
         best = {s.entry_id: s for s in whole}
         clauses = split_clauses(question)
         alone: dict[str, list[Scored]] = {}
-        for view in views(question):
-            prepared = self.regions.strip(self.normalizer(view))
+        # Each clause and view is prepared once, to choose the views and to match them.
+        prepared_of: dict[str, str] = {question: stripped}
+
+        def prepare(text: str) -> str:
+            out = prepared_of.get(text)
+            if out is None:
+                out = prepared_of[text] = self.regions.strip(self.normalizer(text))
+            return out
+
+        for view in views(question, prepare):
+            prepared = prepare(view)
             evs = self.index.evidence(prepared)
             ranked = self._score(prepared, mention, qwords, evs)[0]
             if view in clauses:

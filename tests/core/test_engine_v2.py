@@ -39,6 +39,33 @@ def test_clauses_and_views() -> None:
     assert "我妹妹在广州打工" in v and "住院了，能报多少" in v
 
 
+def test_views_skip_clauses_that_say_nothing_and_repeat_none() -> None:
+    """A closing 谢谢 or an opening 另外 is no view, and does not push a real one out."""
+    key = {"谢谢": "", "另外": ""}.get
+    v = views("家庭医生怎么签约，另外，长护险怎么申请，谢谢", lambda c: key(c, c))
+    assert "家庭医生怎么签约" in v and "长护险怎么申请" in v
+    assert not any(c in ("谢谢", "另外") for c in v)
+    # Two views that match alike are one look-up; one that matches like the whole is none.
+    same = views("长护险，长护险", lambda c: "长护险")
+    assert same == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "家庭医生怎么签约，长护险怎么申请，谢谢",
+        "你好，我想问一下，家庭医生怎么签约，另外长护险怎么申请",
+        "家庭医生怎么签约？另外，长护险怎么申请",
+    ],
+)
+def test_two_questions_around_pleasantries_get_both_answers(
+    engine: Engine, question: str
+) -> None:
+    r = engine.ask(question)
+    assert r.status == "answer"
+    assert {r.entry_id, *(x.entry_id for x in r.also)} == {"fd-how-to-sign", "ltc-how-to-apply"}
+
+
 def test_model_loads_and_scores_in_range() -> None:
     model = load_model()
     assert len(model.weights) == len(FEATURES)
