@@ -148,6 +148,10 @@ class KnowledgeBase:
     # Known out-of-scope topics (out_of_scope.yaml): phrasings only, never answered. Ids
     # carry OUT_OF_SCOPE_PREFIX; they are not in `entries` or `by_id`.
     declines: tuple[Entry, ...] = ()
+    # Words after a place (在成都住) that make it where a resident stays or is treated, in
+    # a question about one of `stay_topics` (异地): see regions.yaml.
+    stay_markers: tuple[str, ...] = ()
+    stay_topics: tuple[str, ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         return self.by_id[entry_id]
@@ -605,16 +609,20 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
     sources = _load_sources(raw_special["sources.yaml"], problems)
     regions, places = _load_regions(raw_special["regions.yaml"], problems)
     raw_regions = raw_special["regions.yaml"]
-    markers = (
-        _str_list(raw_regions.get("destination_markers", []))
-        if isinstance(raw_regions, dict)
-        else ()
-    )
-    if markers is None:
-        problems.append(
-            Problem("regions.yaml", "must be a list of words", field="destination_markers")
-        )
-        markers = ()
+
+    def words_field(name: str) -> tuple[str, ...]:
+        """An optional list of words in regions.yaml."""
+        if not isinstance(raw_regions, dict):
+            return ()
+        out = _str_list(raw_regions.get(name, []))
+        if out is None:
+            problems.append(Problem("regions.yaml", "must be a list of words", field=name))
+            return ()
+        return out
+
+    markers = words_field("destination_markers")
+    stay_markers = words_field("stay_markers")
+    stay_topics = words_field("stay_topics")
     synonyms, fillers = _load_synonyms(raw_special["synonyms.yaml"], problems)
     for s in sources.values():
         if regions and s.region not in regions:
@@ -658,6 +666,8 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
         regions=regions,
         places=tuple(places),
         destination_markers=markers,
+        stay_markers=stay_markers,
+        stay_topics=stay_topics,
         synonyms=synonyms,
         fillers=fillers,
         directory=str(root),

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from bot.core.kb import Entry, KnowledgeBase, Variant
 from bot.core.normalize import Normalizer, trie_pattern
 
+# What comes before a place someone stays in (在成都住). Grammar, not vocabulary: the
+# words after it (stay_markers) are the FAQ's data.
+STAY_BEFORE = "在"
+
+
+def _normalized(normalizer: Normalizer, words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(w for w in map(normalizer, words) if w)
+
 
 @dataclass(frozen=True)
 class Mention:
@@ -48,7 +56,9 @@ class RegionFinder:
                 if key:
                     table[key] = Mention(key, region.id, None)
         self._table = table
-        self._markers = tuple(m for m in (normalizer(x) for x in kb.destination_markers) if m)
+        self._markers = _normalized(normalizer, kb.destination_markers)
+        self._stays = _normalized(normalizer, kb.stay_markers)
+        self._stay_topics = _normalized(normalizer, kb.stay_topics)
         words = sorted(table, key=len, reverse=True)
         # A trie: matched against every phrasing of the FAQ at load.
         # Latin names whole words only: "hami" is no place inside "shamir".
@@ -61,7 +71,8 @@ class RegionFinder:
         found = [
             self._table[m.group(0)]
             for m in self._re.finditer(normalized)
-            if self._table[m.group(0)].covered or not self._is_destination(normalized, m.start())
+            if self._table[m.group(0)].covered
+            or not self._is_destination(normalized, m.start(), m.end())
         ]
         if not found:
             return None
@@ -74,10 +85,17 @@ class RegionFinder:
         # Prefer the innermost covered region named (昌吉 over 新疆).
         return max(covered, key=lambda m: len(self._kb.ancestors(m.region)))
 
-    def _is_destination(self, text: str, start: int) -> bool:
-        """Whether the place starting at `start` is where someone goes (去海南), not home."""
+    def _is_destination(self, text: str, start: int, end: int) -> bool:
+        """Whether the place at text[start:end] is where someone goes (去海南), not home;
+        or, in a question about treatment elsewhere, where they stay (在成都住)."""
         before = text[:start].rstrip()
-        return any(before.endswith(m) for m in self._markers)
+        if before.endswith(self._markers):
+            return True
+        return (
+            before.endswith(STAY_BEFORE)
+            and text[end:].lstrip().startswith(self._stays)
+            and any(t in text for t in self._stay_topics)
+        )
 
     def strip(self, normalized: str) -> str:
         """The question without place names, so that 乌海 doesn't weigh in matching."""

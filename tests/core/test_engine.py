@@ -159,6 +159,29 @@ def test_destination_is_not_the_insured_region(engine: Engine) -> None:
     assert r.reason != "region_not_covered"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["我爸退休了跟我在成都住 老家交的新农合 他这种情况能办异地就医备案不",
+     "在外省住院 出院的时候医保报的那块能直接扣掉吗 我爸在兰州做手术"],
+)
+def test_where_a_resident_stays_elsewhere_is_not_the_insured_region(
+    engine: Engine, question: str
+) -> None:
+    """In a question about treatment elsewhere, 在成都住 is the destination."""
+    assert engine.regions.find(engine.normalizer(question)) is None
+    assert engine.ask(question).reason != "region_not_covered"
+
+
+def test_where_a_resident_works_is_their_place_outside_cross_province_questions(
+    engine: Engine,
+) -> None:
+    """在北京上班 may be where they are insured: the reports' figures are not Beijing's."""
+    mention = engine.regions.find(engine.normalizer("我在北京上班，职工医保住院报销比例多少"))
+    assert mention is not None and not mention.covered
+    r = engine.ask("我在北京上班，职工医保住院报销比例多少")
+    assert r.status != "answer"
+
+
 def test_covered_region_decides_over_a_place_named_in_passing(engine: Engine) -> None:
     r = engine.ask("昌吉是不是学的福建三明医改")
     assert r.reason != "region_not_covered"

@@ -165,3 +165,11 @@ def test_phrasings_know_their_lines(kb: KnowledgeBase) -> None:
         for i, q in enumerate(e.questions["zh"]):
             line = e.phrasing_line("zh", i)
             assert line is not None and q in lines[line - 1], (e.id, q)
+
+
+def test_stay_markers_must_be_a_list_of_words(faq_copy: Path) -> None:
+    path = faq_copy / "regions.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("stay_topics: [异地]", "stay_topics: {异地: 1}"), encoding="utf-8")
+    found = problems_of(faq_copy)
+    assert any("regions.yaml" in p and "stay_topics" in p for p in found)
