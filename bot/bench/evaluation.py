@@ -34,6 +34,7 @@ HELD_OUT_SETS = (
     DATA / "holdout.yaml",
     DATA / "resident_holdout.yaml",
     DATA / "public_holdout.yaml",
+    DATA / "fresh_holdout.yaml",
 )
 MODEL_PATH = PROJECT_ROOT / "bot" / "core" / "confidence.json"
 
