@@ -69,10 +69,10 @@ class RegionFinder:
         if self._re is None:
             return None
         found = [
-            self._table[m.group(0)]
+            place
             for m in self._re.finditer(normalized)
-            if self._table[m.group(0)].covered
-            or not self._is_destination(normalized, m.start(), m.end())
+            if (place := self._table[m.group(0)]).covered
+            or not self._is_destination(normalized, m.start(), m.end(), place)
         ]
         if not found:
             return None
@@ -85,14 +85,17 @@ class RegionFinder:
         # Prefer the innermost covered region named (昌吉 over 新疆).
         return max(covered, key=lambda m: len(self._kb.ancestors(m.region)))
 
-    def _is_destination(self, text: str, start: int, end: int) -> bool:
+    def _is_destination(self, text: str, start: int, end: int, place: Mention) -> bool:
         """Whether the place at text[start:end] is where someone goes (去海南), not home;
-        or, in a question about treatment elsewhere, where they stay (在成都住)."""
+        or, in a question about treatment elsewhere, where they stay (在成都住). Not a
+        place inside a covered region (在哈密住): living there, they are most likely
+        insured there, and its region-wide answers are the ones that hold."""
         before = text[:start].rstrip()
         if before.endswith(self._markers):
             return True
         return (
-            before.endswith(STAY_BEFORE)
+            place.parent is None
+            and before.endswith(STAY_BEFORE)
             and text[end:].lstrip().startswith(self._stays)
             and any(t in text for t in self._stay_topics)
         )

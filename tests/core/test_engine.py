@@ -180,6 +180,9 @@ def test_where_a_resident_works_is_their_place_outside_cross_province_questions(
     assert mention is not None and not mention.covered
     r = engine.ask("我在北京上班，职工医保住院报销比例多少")
     assert r.status != "answer"
+    # Inside a covered region, where one lives is where one is most likely insured.
+    mention = engine.regions.find(engine.normalizer("我在哈密住，异地就医怎么备案"))
+    assert mention is not None and mention.name == "哈密"
 
 
 def test_covered_region_decides_over_a_place_named_in_passing(engine: Engine) -> None:
