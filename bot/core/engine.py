@@ -35,6 +35,7 @@ Reason = Literal[
     "empty",  # fallback: no words left after normalization (emoji, punctuation, blank)
     "region_not_covered",  # fallback: it fits an entry, but not for the place asked about
     "known_gap",  # fallback: closest to a known out-of-scope topic (out_of_scope.yaml)
+    "broad",  # fallback: a topic named (医保, 异地就医), not a question asked
 ]
 
 
@@ -103,6 +104,8 @@ class Analysis:
     unplaced: list[Scored] = field(default_factory=list)
     # The whole question is closest to a known out-of-scope topic, not to any entry.
     known_gap: bool = False
+    # The question is a word or two that much of the FAQ uses (Index.is_broad).
+    broad: bool = False
 
 
 def _runner_up(prescore: float, rivals: list[float]) -> float:
@@ -317,7 +320,8 @@ class Engine:
         # Any place named, covered or not: "nothing fits" is told from "it fits, but the
         # reports have it only for other regions" (通辽长护险 is Changji's programme).
         unplaced = self._score(stripped, None, None, evs)[0] if mention else []
-        return Analysis(normalized, mention, merged, clause_tops, unplaced, known_gap)
+        broad = self.index.is_broad(stripped)
+        return Analysis(normalized, mention, merged, clause_tops, unplaced, known_gap, broad)
 
     def rank(self, question: str) -> tuple[str, Mention | None, list[Scored]]:
         """Normalized text, the place named and the ranked entries (for eval and review)."""
@@ -344,6 +348,25 @@ class Engine:
     ) -> Result:
         """The decision on an analysed question; separate so that `eval --fit` can try
         many thresholds on one analysis."""
+        r = self._decide(a, question, lang, region, t)
+        if r.status == "fallback" and r.reason in ("no_match", "known_gap") and a.broad:
+            # 医保 or 异地就医 alone: not a question the reports fail to answer, but one not
+            # asked yet. Ask for more, with the closest entries as examples to start from.
+            examples = [s for s in a.ranked if s.score > 0][: t.max_suggestions]
+            scope = a.mention.scope if a.mention else r.preferred_region
+            return replace(r, reason="broad",
+                           suggestions=tuple(self._suggestion(s, scope) for s in examples))
+        return r
+
+    def _decide(
+        self,
+        a: Analysis,
+        question: str,
+        lang: str | None,
+        region: str | None,
+        t: Thresholds,
+    ) -> Result:
+        """`respond`'s decision, before a broad question is told apart."""
         # An explicit language wins; otherwise the answer follows the question.
         lang_ = lang if lang in LANGUAGES else detect_lang(question)
         preferred = region if region in self.kb.regions else None

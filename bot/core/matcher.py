@@ -64,6 +64,11 @@ PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy,
 # ranks as well as 6,000 (top-1 0.982 at 1,000 entries, 0.968 at 10,000) and answers
 # sooner (p99 6.5 -> 5.7 ms and 11.3 -> 9.9 ms); 2,000 starts to lose top-1.
 POSTINGS_BUDGET = 3000
+# A question of at most this many words, each used by at least this share of the FAQ's
+# entries, names a topic rather than asks a question (医保, 异地就医, 备案: 7% and more of
+# the real FAQ's entries use each; the rarer words of a real question, 乳腺癌 or 签约, none).
+BROAD_MAX_WORDS = 2
+BROAD_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -668,6 +673,19 @@ class Index:
             used = set(words_).union(*self.variant_words[entry])
             out = self._covers[entry] = array("i", sorted(used))
         return out
+
+    def is_broad(self, normalized: str) -> bool:
+        """Whether the question is only one or two words that many entries use (医保,
+        异地就医, 报销): a domain or a topic named, not a question asked."""
+        ws = self._words(normalized)
+        if not 0 < len(ws) <= BROAD_MAX_WORDS:
+            return False
+        least = BROAD_SHARE * len(self.entry_ids)
+        for w in ws:
+            t = self.word_ids.get(w)
+            if t is None or self.wpost_off[t + 1] - self.wpost_off[t] < least:
+                return False
+        return True
 
     def query_size(self, normalized: str) -> int:
         """How many content words the question has (a feature: short questions are risky)."""

@@ -152,6 +152,11 @@ class Renderer:
             return lines
         if r.reason == "known_gap":
             return [self.loc.t(lang, "fallback.known_gap"), self.loc.t(lang, "fallback.advice")]
+        if r.reason == "broad":
+            lines = [self.loc.t(lang, "fallback.broad")]
+            if r.suggestions:
+                lines.append(self.loc.t(lang, "fallback.broad_examples"))
+            return lines
         return [self.loc.t(lang, "fallback.no_match"), self.loc.t(lang, "fallback.advice")]
 
     def suggestion_question(self, s: Suggestion, lang: str) -> str:
@@ -205,7 +210,7 @@ class Renderer:
         return {
             "question": r.question,
             "status": r.status,
-            # Why: matched, ambiguous, no_match, empty, region_not_covered, known_gap.
+            # Why: matched, ambiguous, no_match, empty, region_not_covered, known_gap, broad.
             "reason": r.reason,
             "entry_id": r.entry_id,
             "score": round(float(r.score), 2),

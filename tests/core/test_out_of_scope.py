@@ -85,3 +85,26 @@ def test_check_faq_reports_a_topic_that_repeats_an_entry(faq_copy: Path) -> None
     found = overlaps(load_kb(faq_copy))
     pair = next(o for o in found if OUT_OF_SCOPE_PREFIX + "copy" in (o.entry_a, o.entry_b))
     assert OUT_OF_SCOPE_FILE in (pair.file_a, pair.file_b)
+
+
+@pytest.mark.parametrize("question", ["医保", "异地就医", "备案", "报销", "乌海医保"])
+def test_a_topic_named_alone_asks_for_more(
+    engine: Engine, renderer: Renderer, question: str
+) -> None:
+    """医保 alone is not a question the reports fail to answer: it is one not asked yet."""
+    r = engine.ask(question)
+    assert r.status == "fallback" and r.reason == "broad", question
+    assert renderer.loc.t("zh", "fallback.broad") in renderer.plain(r)
+    assert all(not s.entry_id.startswith(OUT_OF_SCOPE_PREFIX) for s in r.suggestions)
+
+
+def test_a_broad_topic_offers_its_closest_entries_as_examples(engine: Engine) -> None:
+    r = engine.ask("异地就医")
+    assert r.suggestions and all(s.entry_id.startswith("xp-") for s in r.suggestions)
+
+
+@pytest.mark.parametrize("question", ["长护险", "医保卡丢了怎么补办", "乳腺癌报销多少"])
+def test_a_topic_with_an_answer_or_a_real_question_is_not_broad(
+    engine: Engine, question: str
+) -> None:
+    assert engine.ask(question).reason != "broad", question
