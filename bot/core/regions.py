@@ -6,12 +6,33 @@ Xinjiang-wide rule holds in Horgos), never for a sibling or an uncovered place.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import methodcaller
 
 from bot.core.kb import Entry, KnowledgeBase, Variant
 from bot.core.normalize import Normalizer, trie_pattern
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_ALL_CJK = re.compile(rf"[{_CJK}]+")
+_ANY_CJK = re.compile(rf"[{_CJK}]")
+
+
+def _by_script(names: list[str]) -> tuple[re.Pattern[str], ...]:
+    """Tries over the names, Chinese names apart from the others: Python's regex engine
+    tries the alternatives at a position one by one, and one trie mixing Latin guards
+    with Chinese first characters scans several times slower than the two (a FAQ's
+    phrasings: 1.2 s against 0.3 s). Matches are the same, as no Chinese name shares a
+    character with another name: the others come first, as their Latin guards would
+    see the space put in for a removed Chinese name (and no Chinese name ever sees a
+    removed Latin one). A name mixing both scripts keeps the one trie."""
+    cjk = [w for w in names if _ALL_CJK.fullmatch(w)]
+    rest = [w for w in names if not _ALL_CJK.fullmatch(w)]
+    if not cjk or not rest or any(map(_ANY_CJK.search, rest)):
+        return (re.compile(trie_pattern(names)),) if names else ()
+    return re.compile(trie_pattern(rest)), re.compile(trie_pattern(cjk))
 
 
 @dataclass(frozen=True)
@@ -50,17 +71,20 @@ class RegionFinder:
         self._table = table
         self._markers = tuple(m for m in (normalizer(x) for x in kb.destination_markers) if m)
         words = sorted(table, key=len, reverse=True)
-        # A trie: matched against every phrasing of the FAQ at load.
+        # Tries: matched against every phrasing of the FAQ at load.
         # Latin names whole words only: "hami" is no place inside "shamir".
-        self._re = re.compile(trie_pattern(words)) if words else None
+        self._res = _by_script(words)
+
+    def _matches(self, normalized: str) -> Iterator[re.Match[str]]:
+        """Every place name in the text, in order (the tries' matches never overlap)."""
+        found = map(methodcaller("finditer", normalized), self._res)
+        return heapq.merge(*found, key=methodcaller("start"))
 
     def find(self, normalized: str) -> Mention | None:
         """The most specific place named: an uncovered place wins over a covered one."""
-        if self._re is None:
-            return None
         found = [
             self._table[m.group(0)]
-            for m in self._re.finditer(normalized)
+            for m in self._matches(normalized)
             if self._table[m.group(0)].covered or not self._is_destination(normalized, m.start())
         ]
         if not found:
@@ -81,16 +105,22 @@ class RegionFinder:
 
     def strip(self, normalized: str) -> str:
         """The question without place names, so that 乌海 doesn't weigh in matching."""
-        if self._re is None:
+        if not self._res:
             return normalized
-        return " ".join(self._re.sub(" ", normalized).split())
+        return " ".join(self._sub(normalized).split())
+
+    def _sub(self, text: str) -> str:
+        """Every place name replaced by a space."""
+        for pattern in self._res:
+            text = pattern.sub(" ", text)
+        return text
 
     def strip_many(self, normalized: Sequence[str]) -> list[str]:
         """`[self.strip(t) for t in normalized]` in one regex pass over them all, a newline
         apart: a normalized text has none, nor has any place name."""
-        if self._re is None or not normalized:
+        if not self._res or not normalized:
             return list(normalized)
-        stripped = self._re.sub(" ", "\n".join(normalized)).split("\n")
+        stripped = self._sub("\n".join(normalized)).split("\n")
         return [" ".join(t.split()) for t in stripped]
 
 
