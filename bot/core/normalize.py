@@ -173,20 +173,36 @@ def stem(word: str) -> str:
     return word
 
 
+class _LatinTokens(dict[str, str]):
+    """The token each Latin word gives (stemmed; a digit string as it is), or "" for none
+    (a single letter): a look-up table, so that a FAQ's words are mapped at C speed. It
+    holds the words seen so far, up to a bound (questions bring new words forever)."""
+
+    def __missing__(self, w: str) -> str:
+        out = (w if w.isdigit() else stem(w)) if len(w) > 1 or w.isdigit() else ""
+        if len(self) < _LATIN_CACHE:
+            self[w] = out
+        return out
+
+
+_LATIN_CACHE = 1 << 16
+_latin_token = _LatinTokens().__getitem__
+
+
 def tokens(normalized: str) -> list[str]:
     """Character unigrams and bigrams of CJK runs, plus whole Latin words (stemmed).
 
     Chinese has no spaces; character n-grams need no dictionary (fast start-up) and are
     robust to the typos and word-order changes of typed questions.
     """
+    runs = _CJK_RUN.findall(normalized)
+    if len(runs) == 1 and len(runs[0]) == len(normalized):
+        # Only Chinese, the commonest text: no Latin words to look for.
+        return [*normalized, *map(add, normalized, normalized[1:])]
     out: list[str] = []
-    for run in _CJK_RUN.findall(normalized):
-        out.extend(run)
-        out.extend(map(add, run, run[1:]))  # bigrams, without a Python-level loop
+    for run in runs:
+        out += run
+        out += map(add, run, run[1:])  # bigrams, without a Python-level loop
     # Latin words stemmed, so that hospitalised meets hospitalisation here too.
-    out.extend(
-        w if w.isdigit() else stem(w)
-        for w in _LATIN_WORD.findall(normalized)
-        if len(w) > 1 or w.isdigit()
-    )
+    out += filter(None, map(_latin_token, _LATIN_WORD.findall(normalized)))
     return out
