@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, count, repeat
-from operator import add, mul, ne, sub, truediv
+from operator import add, itemgetter, mul, ne, sub, truediv
 from typing import Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
@@ -64,6 +64,9 @@ PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy,
 POSTINGS_BUDGET = 6000
 # Phrasings prepared per batch at build (`_prepare_many`).
 PREPARE_BATCH = 4096
+# An n-gram vocabulary larger than this is kept compact (`_Vocabulary`); a smaller one (the
+# real FAQ's, tens of thousands) stays a dict, the fastest look-up.
+COMPACT_VOCABULARY = 100_000
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,52 @@ class Prepare(Protocol):
     def many(self, texts: Sequence[str]) -> list[str]:
         """`[self(t) for t in texts]`, only faster."""
         ...
+
+
+class _Vocabulary:
+    """A large FAQ's n-gram ids, compact. A 10,000-entry FAQ has about 450,000 distinct
+    Chinese bigrams: as dict keys, each a string object with its own int, 70 MB. Here the
+    bigrams sharing a first character are one string of their second characters beside
+    an array of their ids: 3 MB. Other tokens (characters, Latin words) stay a dict."""
+
+    __slots__ = ("_bigrams", "_other", "_size")
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        self._size = len(ids)
+        self._other: dict[str, int] = {}
+        # The bigrams by first character, with their ids (the strings themselves, not
+        # their second characters: no new string object per bigram).
+        groups: dict[str, tuple[list[str], array[int]]] = {}
+        for token, i in ids.items():
+            if _is_bigram(token):
+                group = groups.get(token[0])
+                if group is None:
+                    group = groups[token[0]] = [], array("i")
+                group[0].append(token)
+                group[1].append(i)
+            else:
+                self._other[token] = i
+        self._bigrams = {
+            first: ("".join(map(itemgetter(1), same)), at) for first, (same, at) in groups.items()
+        }
+
+    def get(self, token: str) -> int | None:
+        """The token's id, or None for a token the FAQ never uses."""
+        if not _is_bigram(token):
+            return self._other.get(token)
+        found = self._bigrams.get(token[0])
+        if found is None:
+            return None
+        k = found[0].find(token[1])
+        return found[1][k] if k >= 0 else None
+
+    def __len__(self) -> int:
+        return self._size
+
+
+def _is_bigram(token: str) -> bool:
+    """Whether an n-gram is two Chinese characters (Latin tokens are ASCII)."""
+    return len(token) == 2 and not token.isascii()
 
 
 def _offsets(toks: array[int], vocab_size: int) -> array[int]:
@@ -334,7 +383,11 @@ class Index:
         # copy into a plain dict, which would double the vocabulary's memory for a moment).
         char_ids.default_factory = None
         word_ids.default_factory = None
-        self.char_ids: dict[str, int] = char_ids
+        self.char_ids: dict[str, int] | _Vocabulary = char_ids
+        if len(char_ids) > COMPACT_VOCABULARY:
+            # Before the postings are made: its memory is then reused, not added to.
+            self.char_ids = _Vocabulary(char_ids)
+            char_ids.clear()
         self.word_ids: dict[str, int] = word_ids
 
         # --- character n-grams: IDF, entry postings, phrasing vectors
