@@ -176,6 +176,13 @@ def _scatter(
     return out
 
 
+def _entry_array(entries: int, size: int) -> array[int]:
+    """A zeroed array of `size` entry positions: 16-bit while they fit (any FAQ under
+    65,536 entries), half the memory of the postings' entry ids."""
+    typecode = "H" if entries <= 1 << 16 else "i"
+    return array(typecode, bytes(array(typecode).itemsize * size))
+
+
 def _bags(flat: array[int], sizes: array[int]) -> Iterator[array[int]]:
     """Each entry's part of a flat per-entry array."""
     bounds = list(accumulate(sizes, initial=0))
@@ -416,7 +423,7 @@ class Index:
         self.post_w = _scatter(array("f", bytes(4 * total)), char_tok, self.post_off, weights)
         del weights
         self.post_ids = _scatter(
-            array("i", bytes(4 * total)), char_tok, self.post_off, _entries(char_sizes)
+            _entry_array(n, total), char_tok, self.post_off, _entries(char_sizes)
         )
         del char_tok, char_sizes
         self.row_start = row_start
@@ -454,7 +461,7 @@ class Index:
         total = len(word_tok)
         self.wpost_w = _scatter(array("f", bytes(4 * total)), word_tok, self.wpost_off, bm25)
         self.wpost_ids = _scatter(
-            array("i", bytes(4 * total)), word_tok, self.wpost_off, _entries(word_sizes)
+            _entry_array(n, total), word_tok, self.wpost_off, _entries(word_sizes)
         )
         # Which words each entry uses anywhere (`_cover`) is read for a question's few
         # candidates only: kept as the bags' word ids, sorted on first use.
