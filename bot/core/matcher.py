@@ -117,7 +117,7 @@ class _Vocabulary:
         # their second characters: no new string object per bigram).
         groups: dict[str, tuple[list[str], array[int]]] = {}
         for token, i in ids.items():
-            if _is_bigram(token):
+            if len(token) == 2 and not token.isascii():  # `_is_bigram`, inline: 500,000 calls
                 group = groups.get(token[0])
                 if group is None:
                     group = groups[token[0]] = [], array("i")

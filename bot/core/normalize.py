@@ -23,6 +23,7 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # spaces by then.
 _SEPARATORS = re.compile(rf"[^0-9a-z{_CJK}\n]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
+_ANY_CJK = re.compile(rf"[{_CJK}]")
 _LATIN_WORD = re.compile(r"[0-9a-z]+")
 # A Latin acronym with a plural s (DRGs, DIPs, APPs) means the acronym: fold it before
 # lower-casing erases the difference between an acronym's s and a word's (drugs, tips).
@@ -67,6 +68,22 @@ def trie_pattern(words: Iterable[str], latin_whole_words: bool = True) -> str:
     return emit(trie, "", True)
 
 
+def by_script(words: Iterable[str]) -> list[list[str]]:
+    """The words as [the others, the Chinese ones], to be matched by a trie each, in that
+    order: Python's regex engine tries the alternatives at a position one by one, and one
+    trie mixing Latin guards with Chinese first characters scans a FAQ several times
+    slower than the two. The matches are the same, as no Chinese word shares a character
+    with another word; the others go first, so a Latin guard never sees what replaced a
+    Chinese word (and a Chinese run is whole whatever replaced a Latin word, as long as
+    that has no Chinese). One group when a word mixes the scripts."""
+    items = [w for w in words if w]
+    cjk = [w for w in items if _CJK_RUN.fullmatch(w)]
+    rest = [w for w in items if not _CJK_RUN.fullmatch(w)]
+    if not cjk or not rest or any(map(_ANY_CJK.search, rest)):
+        return [items] if items else []
+    return [rest, cjk]
+
+
 class Normalizer:
     """Folds width, script (traditional to simplified), case, punctuation, fillers, synonyms."""
 
@@ -81,8 +98,11 @@ class Normalizer:
         # Split on the synonyms (a group keeps them) rather than `sub` with a function: each
         # match is then looked up at C speed, not by a Python call (a FAQ's phrasings have
         # hundreds of thousands of matches, most of them already canonical).
-        synonym_re = self._alternation(mapping)
-        self._synonym_split = re.compile(f"({synonym_re.pattern})") if synonym_re else None
+        groups = by_script(mapping)
+        if len(groups) == 2 and any(_ANY_CJK.search(mapping[w]) for w in groups[0]):
+            # A Latin word rewritten to Chinese would be matched again by the second trie.
+            groups = [[*groups[0], *groups[1]]]
+        self._synonym_splits = tuple(re.compile(f"({trie_pattern(g)})") for g in groups)
         folded_fillers = [self._fold(f) for f in fillers]
         self._filler_re = self._alternation(f for f in folded_fillers if len(f) > 1)
         # A one-character particle (啊, 呢, 哈…) is a filler only where a clause ends: inside
@@ -127,8 +147,8 @@ class Normalizer:
             folded = self._filler_re.sub(" ", folded)
         if self._particle_re is not None:
             folded = self._particle_re.sub(" ", folded)
-        if self._synonym_split is not None:
-            parts = self._synonym_split.split(folded)
+        for synonyms in self._synonym_splits:
+            parts = synonyms.split(folded)
             parts[1::2] = map(self._canon.__getitem__, parts[1::2])
             folded = "".join(parts)
         # Spaces matter only between Latin words; CJK runs are joined (by the caller).
