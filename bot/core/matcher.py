@@ -30,7 +30,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, count, repeat
@@ -42,7 +42,7 @@ from rapidfuzz import fuzz, process
 from bot.core.asks import asks
 from bot.core.kb import KnowledgeBase
 from bot.core.normalize import tokens
-from bot.core.words import words
+from bot.core.words import content, pieces, words
 
 # Keywords count this many times over a phrasing's words: an admin listed them as evidence.
 KEYWORD_BOOST = 2
@@ -100,6 +100,19 @@ class Prepare(Protocol):
     def many(self, texts: Sequence[str]) -> list[str]:
         """`[self(t) for t in texts]`, only faster."""
         ...
+
+
+class _PieceIds(dict[str, tuple[int, ...]]):
+    """Segmenter pieces to the ids of their content words (`words.content`), new words
+    given the next id by `wid`."""
+
+    def __init__(self, wid: Callable[[str], int]) -> None:
+        super().__init__()
+        self._wid = wid
+
+    def __missing__(self, piece: str) -> tuple[int, ...]:
+        out = self[piece] = tuple(map(self._wid, content(piece)))
+        return out
 
 
 class _Vocabulary:
@@ -319,6 +332,10 @@ class Index:
                 out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
             return out
 
+        # Each segmenter piece's word ids, worked out on its first use (in the order of
+        # the words, as ids are given): a FAQ's million pieces are then one look-up each.
+        piece_ids = _PieceIds(wid).__getitem__
+
         # Every phrasing of every entry, prepared in one batch; those left empty are no
         # rows.
         raw: list[str] = []
@@ -366,7 +383,7 @@ class Index:
             counted = Counter(ids)
             # BM25 is over the entry's bag of words: segment its phrasings in one call
             # (a space separates them, and the segmenter never joins across a space).
-            wbag = Counter(map(wid, words(" ".join(texts))))
+            wbag = Counter(chain.from_iterable(map(piece_ids, pieces(" ".join(texts)))))
             kw_chars_, kw_words_ = keywords(entry.keywords)
             if kw_chars_:
                 counted.update(kw_chars_)
@@ -380,6 +397,7 @@ class Index:
             self.variant_words.append(
                 [variant_array(tuple(v.answer.values())) for v in entry.variants]
             )
+        del piece_ids
         kw_chars.clear()
         kw_words.clear()
         kw_lists.clear()
