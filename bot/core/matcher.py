@@ -30,10 +30,10 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, compress, count, islice, repeat, tee
+from itertools import accumulate, chain, compress, count, repeat
 from operator import add, itemgetter, mul, ne, sub, truediv
 from typing import Protocol, TypeVar
 
@@ -42,7 +42,7 @@ from rapidfuzz import fuzz, process
 from bot.core.asks import asks
 from bot.core.kb import KnowledgeBase
 from bot.core.normalize import tokens
-from bot.core.words import words
+from bot.core.words import content, pieces, words
 
 # Keywords count this many times over a phrasing's words: an admin listed them as evidence.
 KEYWORD_BOOST = 2
@@ -69,6 +69,11 @@ POSTINGS_BUDGET = 3000
 # the real FAQ's entries use each; the rarer words of a real question, 乳腺癌 or 签约, none).
 BROAD_MAX_WORDS = 2
 BROAD_SHARE = 0.05
+# Phrasings prepared per batch at build (`_prepare_many`).
+PREPARE_BATCH = 4096
+# An n-gram vocabulary larger than this is kept compact (`_Vocabulary`); a smaller one (the
+# real FAQ's, tens of thousands) stays a dict, the fastest look-up.
+COMPACT_VOCABULARY = 100_000
 
 
 @dataclass(frozen=True)
@@ -104,33 +109,98 @@ class Prepare(Protocol):
         ...
 
 
-def _slots(toks: array[int], vocab_size: int) -> tuple[array[int], array[int]]:
-    """Where each posting goes in a flat layout of every token's postings: token t's are
-    at offsets[t]:offsets[t + 1], in the order they come in `toks` (the entries' bags one
-    after another, so by entry).
+class _PieceIds(dict[str, tuple[int, ...]]):
+    """Segmenter pieces to the ids of their content words (`words.content`), new words
+    given the next id by `wid`."""
+
+    def __init__(self, wid: Callable[[str], int]) -> None:
+        super().__init__()
+        self._wid = wid
+
+    def __missing__(self, piece: str) -> tuple[int, ...]:
+        out = self[piece] = tuple(map(self._wid, content(piece)))
+        return out
+
+
+class _Vocabulary:
+    """A large FAQ's n-gram ids, compact. A 10,000-entry FAQ has about 450,000 distinct
+    Chinese bigrams: as dict keys, each a string object with its own int, 70 MB. Here the
+    bigrams sharing a first character are one string of their second characters beside
+    an array of their ids: 3 MB. Other tokens (characters, Latin words) stay a dict."""
+
+    __slots__ = ("_bigrams", "_other", "_size")
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        self._size = len(ids)
+        self._other: dict[str, int] = {}
+        # The bigrams by first character, with their ids (the strings themselves, not
+        # their second characters: no new string object per bigram).
+        groups: dict[str, tuple[list[str], array[int]]] = {}
+        for token, i in ids.items():
+            if len(token) == 2 and not token.isascii():  # `_is_bigram`, inline: 500,000 calls
+                group = groups.get(token[0])
+                if group is None:
+                    group = groups[token[0]] = [], array("i")
+                group[0].append(token)
+                group[1].append(i)
+            else:
+                self._other[token] = i
+        self._bigrams = {
+            first: ("".join(map(itemgetter(1), same)), at) for first, (same, at) in groups.items()
+        }
+
+    def get(self, token: str) -> int | None:
+        """The token's id, or None for a token the FAQ never uses."""
+        if not _is_bigram(token):
+            return self._other.get(token)
+        found = self._bigrams.get(token[0])
+        if found is None:
+            return None
+        k = found[0].find(token[1])
+        return found[1][k] if k >= 0 else None
+
+    def __len__(self) -> int:
+        return self._size
+
+
+def _is_bigram(token: str) -> bool:
+    """Whether an n-gram is two Chinese characters (Latin tokens are ASCII)."""
+    return len(token) == 2 and not token.isascii()
+
+
+def _offsets(toks: array[int], vocab_size: int) -> array[int]:
+    """Where each token's postings go in a flat layout of every token's postings: token
+    t's are at offsets[t]:offsets[t + 1].
 
     One array per kind instead of two array objects per token: a 10,000-entry FAQ has
-    hundreds of thousands of distinct bigrams, most used once. A counting sort over flat
-    arrays, every step a C-level pass: the document frequencies are counted in an array,
-    then each posting takes its token's cursor and moves it on. The maps are lazy and
-    pulled in lockstep, so each element's read sees the previous element's write. No
-    per-token object exists (a dict of counts, an iterator per token: those were the
-    build's peak memory)."""
+    hundreds of thousands of distinct bigrams, most used once. The document frequencies
+    are counted in an array, in one C-level pass (the maps are lazy and pulled in
+    lockstep, so each element's read sees the previous element's write)."""
     df = array("i", bytes(4 * vocab_size))
     deque(map(df.__setitem__, toks, map(add, map(df.__getitem__, toks), repeat(1))), maxlen=0)
     offsets = array("i", [0])
     offsets.extend(accumulate(df))
-    del df
-    cursor = offsets[:-1]
-    taken, moved = tee(map(cursor.__getitem__, toks))
-    moves = map(cursor.__setitem__, toks, map(add, moved, repeat(1)))
-    return offsets, array("i", map(itemgetter(0), zip(taken, moves, strict=True)))
+    return offsets
 
 
-def _scatter(out: array[_N], where: array[int], values: Iterable[_N]) -> array[_N]:
-    """values[k] put at where[k] of `out` (as long as `where`), in one C-level pass."""
-    deque(map(out.__setitem__, where, values), maxlen=0)
+def _scatter(
+    out: array[_N], toks: array[int], offsets: array[int], values: Iterable[_N]
+) -> array[_N]:
+    """values[k] put at the next free slot of token toks[k] in `out` (laid out by
+    `offsets`), so each token's postings keep the order of `toks` (the entries' bags one
+    after another: by entry). A counting sort in one C-level pass: each token's cursor is
+    a counter, stepped by `next`. (Its 500,000 counters are a moment's 27 MB, less than
+    the array of every posting's place that they replace.)"""
+    cursors = list(map(count, offsets[:-1]))
+    deque(map(out.__setitem__, map(next, map(cursors.__getitem__, toks)), values), maxlen=0)
     return out
+
+
+def _entry_array(entries: int, size: int) -> array[int]:
+    """A zeroed array of `size` entry positions: 16-bit while they fit (any FAQ under
+    65,536 entries), half the memory of the postings' entry ids."""
+    typecode = "H" if entries <= 1 << 16 else "i"
+    return array(typecode, bytes(array(typecode).itemsize * size))
 
 
 def _bags(flat: array[int], sizes: array[int]) -> Iterator[array[int]]:
@@ -147,6 +217,16 @@ def _entries(sizes: array[int]) -> Iterator[int]:
 def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
     """A per-token value repeated along that token's postings."""
     return chain.from_iterable(map(repeat, values, map(sub, offsets[1:], offsets)))
+
+
+def _prepare_many(prepare: Prepare, texts: list[str]) -> list[str]:
+    """`prepare.many(texts)` a few thousand texts at a time: as fast, and a batch's
+    joined copies stay a few megabytes, where a 10,000-entry FAQ's at once raise the
+    process's peak by tens of megabytes that it does not give back."""
+    out: list[str] = []
+    for k in range(0, len(texts), PREPARE_BATCH):
+        out += prepare.many(texts[k : k + PREPARE_BATCH])
+    return out
 
 
 @contextmanager
@@ -209,29 +289,26 @@ class Index:
         # Keywords and answers repeat across entries (templated FAQs, variants): prepare
         # each such text once, down to its token ids. Phrasings are nearly all distinct
         # and are not kept.
-        kw_chars: dict[str, list[str]] = {}
+        kw_chars: dict[str, list[int]] = {}
         kw_words: dict[str, list[int]] = {}
         answer_words: dict[str, frozenset[int]] = {}
 
-        def keyword(kw: str) -> tuple[list[str], list[int]]:
-            """A keyword's distinct tokens (in the order of the set of their ids, which
-            is how they have always been added to an entry's bag) and its word ids."""
+        def keyword(kw: str) -> tuple[list[int], list[int]]:
+            """A keyword's distinct token ids (in the order of their set, which is how
+            they have always been added to an entry's bag) and its word ids."""
             if kw not in kw_chars:
                 text = prepare(kw)
-                toks = tokens(text)
-                ids = list(map(cid, toks))
-                token_of = dict(zip(ids, toks, strict=True))
-                kw_chars[kw] = [token_of[t] for t in set(ids)]
+                kw_chars[kw] = list(set(map(cid, tokens(text))))
                 kw_words[kw] = list(map(wid, words(text)))
             return kw_chars[kw], kw_words[kw]
 
         # Templated FAQs repeat whole lists of keywords: their tokens, once per list.
-        kw_lists: dict[tuple[str, ...], tuple[list[str], list[int]]] = {}
+        kw_lists: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
 
-        def keywords(kws: tuple[str, ...]) -> tuple[list[str], list[int]]:
+        def keywords(kws: tuple[str, ...]) -> tuple[list[int], list[int]]:
             out = kw_lists.get(kws)
             if out is None:
-                chars: list[str] = []
+                chars: list[int] = []
                 words_: list[int] = []
                 for kw in kws:
                     kc, kwd = keyword(kw)
@@ -262,6 +339,10 @@ class Index:
                 out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
             return out
 
+        # Each segmenter piece's word ids, worked out on its first use (in the order of
+        # the words, as ids are given): a FAQ's million pieces are then one look-up each.
+        piece_ids = _PieceIds(wid).__getitem__
+
         # Every phrasing of every entry, prepared in one batch; those left empty are no
         # rows.
         raw: list[str] = []
@@ -270,7 +351,7 @@ class Index:
             for lang_phrasings in entry.questions.values():
                 raw.extend(lang_phrasings)
                 owner.extend(repeat(i, len(lang_phrasings)))
-        prepared = prepare.many(raw)
+        prepared = _prepare_many(prepare, raw)
         del raw
         self.phrasings: list[str] = list(filter(None, prepared))
         self.phrasing_entry = array("i", compress(owner, prepared))
@@ -296,28 +377,24 @@ class Index:
         for entry, (r0, r1) in zip(entries, self.entry_rows, strict=True):
             texts = self.phrasings[r0:r1]
             # Each phrasing counts a token once: the entry's tokens counted over its
-            # phrasings' distinct tokens (strings: each distinct token is looked up once,
-            # ids are given in order of first use all the same).
+            # phrasings' distinct tokens. Their ids, looked up once per phrasing and
+            # token, are the rows; new tokens get theirs in order of first use.
             toks = list(map(tokens, texts))
             distinct = list(map(dict.fromkeys, toks))
-            counted = Counter(chain.from_iterable(distinct))
-            from_phrasings = len(counted)
-            ids = list(map(cid, counted))
-            char_tok.extend(ids)
-            # The rows: each phrasing's distinct token ids, looked up in the entry's own
-            # small table rather than the whole vocabulary's, and whether a token repeats
-            # in it (its counts are then taken on first use, with the weights).
-            local = dict(zip(counted, ids, strict=True)).__getitem__
+            ids = list(map(cid, chain.from_iterable(distinct)))
+            row_tok.extend(ids)
             row_start.extend(map(add, accumulate(map(len, distinct)), repeat(row_start[-1])))
-            row_tok.extend(map(local, chain.from_iterable(distinct)))
+            # Whether a token repeats in the row (its counts are then taken on first use,
+            # with the weights).
             row_repeats.extend(map(ne, map(len, toks), map(len, distinct)))
+            counted = Counter(ids)
             # BM25 is over the entry's bag of words: segment its phrasings in one call
             # (a space separates them, and the segmenter never joins across a space).
-            wbag = Counter(map(wid, words(" ".join(texts))))
+            wbag = Counter(chain.from_iterable(map(piece_ids, pieces(" ".join(texts)))))
             kw_chars_, kw_words_ = keywords(entry.keywords)
             if kw_chars_:
                 counted.update(kw_chars_)
-                char_tok.extend(map(cid, islice(counted, from_phrasings, None)))
+            char_tok.extend(counted.keys())
             wbag.update(kw_words_)
             char_count.extend(counted.values())
             char_sizes.append(len(counted))
@@ -327,6 +404,7 @@ class Index:
             self.variant_words.append(
                 [variant_array(tuple(v.answer.values())) for v in entry.variants]
             )
+        del piece_ids
         kw_chars.clear()
         kw_words.clear()
         kw_lists.clear()
@@ -337,12 +415,16 @@ class Index:
         # copy into a plain dict, which would double the vocabulary's memory for a moment).
         char_ids.default_factory = None
         word_ids.default_factory = None
-        self.char_ids: dict[str, int] = char_ids
+        self.char_ids: dict[str, int] | _Vocabulary = char_ids
+        if len(char_ids) > COMPACT_VOCABULARY:
+            # Before the postings are made: its memory is then reused, not added to.
+            self.char_ids = _Vocabulary(char_ids)
+            char_ids.clear()
         self.word_ids: dict[str, int] = word_ids
 
         # --- character n-grams: IDF, entry postings, phrasing vectors
         n_chars = len(self.char_ids)
-        self.post_off, where = _slots(char_tok, n_chars)
+        self.post_off = _offsets(char_tok, n_chars)
         df = map(sub, self.post_off[1:], self.post_off)
         # A frequency is at most n: the IDF of each possible one, looked up per token.
         idf_of = [math.log((n + 1) / (d + 1)) + 1.0 for d in range(n + 1)]
@@ -353,17 +435,22 @@ class Index:
         idf = self.idf
         # Sublinear term frequency: ten phrasings sharing a word is not ten times the
         # evidence. An entry's weight: tf * idf / the length of its vector, worked out
-        # bag by bag, then put in place with the entry ids.
+        # bag by bag, then put in place by token.
         tf = _tf_table(char_count)
         weights = array("f")
         bags = zip(_bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True)
         for ts, cs in bags:
             ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts)))
             weights.extend(map(truediv, ws, repeat(_length(ws))))
-        total = len(where)
-        self.post_ids = _scatter(array("i", bytes(4 * total)), where, _entries(char_sizes))
-        self.post_w = _scatter(array("f", bytes(4 * total)), where, weights)
-        del char_tok, char_count, char_sizes, where, weights
+        del char_count, bags
+        total = len(char_tok)
+        # One big array at a time: each is let go as soon as it is used up.
+        self.post_w = _scatter(array("f", bytes(4 * total)), char_tok, self.post_off, weights)
+        del weights
+        self.post_ids = _scatter(
+            _entry_array(n, total), char_tok, self.post_off, _entries(char_sizes)
+        )
+        del char_tok, char_sizes
         self.row_start = row_start
         self.row_tok = row_tok
         self._row_repeats = row_repeats
@@ -375,7 +462,7 @@ class Index:
         self._asks: dict[int, dict[str, float]] = {}
 
         # --- words: BM25 postings and IDF
-        self.wpost_off, where = _slots(word_tok, len(self.word_ids))
+        self.wpost_off = _offsets(word_tok, len(self.word_ids))
         wdf = map(sub, self.wpost_off[1:], self.wpost_off)
         # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
         widf_of = [math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in range(n + 1)]
@@ -396,15 +483,17 @@ class Index:
             ),
             map(add, word_count, chain.from_iterable(map(repeat, norm_len, word_sizes))),
         )
-        total = len(where)
-        self.wpost_ids = _scatter(array("i", bytes(4 * total)), where, _entries(word_sizes))
-        self.wpost_w = _scatter(array("f", bytes(4 * total)), where, bm25)
+        total = len(word_tok)
+        self.wpost_w = _scatter(array("f", bytes(4 * total)), word_tok, self.wpost_off, bm25)
+        self.wpost_ids = _scatter(
+            _entry_array(n, total), word_tok, self.wpost_off, _entries(word_sizes)
+        )
         # Which words each entry uses anywhere (`_cover`) is read for a question's few
         # candidates only: kept as the bags' word ids, sorted on first use.
         self._word_tok = word_tok
         self._word_bounds = array("i", accumulate(word_sizes, initial=0))
         self._covers: dict[int, array[int]] = {}
-        del word_count, word_sizes, where
+        del word_count, word_sizes
 
     # ------------------------------------------------------------------ query side
 

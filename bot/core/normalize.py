@@ -23,6 +23,7 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # spaces by then.
 _SEPARATORS = re.compile(rf"[^0-9a-z{_CJK}\n]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
+_ANY_CJK = re.compile(rf"[{_CJK}]")
 _LATIN_WORD = re.compile(r"[0-9a-z]+")
 # A Latin acronym with a plural s (DRGs, DIPs, APPs) means the acronym: fold it before
 # lower-casing erases the difference between an acronym's s and a word's (drugs, tips).
@@ -67,6 +68,22 @@ def trie_pattern(words: Iterable[str], latin_whole_words: bool = True) -> str:
     return emit(trie, "", True)
 
 
+def by_script(words: Iterable[str]) -> list[list[str]]:
+    """The words as [the others, the Chinese ones], to be matched by a trie each, in that
+    order: Python's regex engine tries the alternatives at a position one by one, and one
+    trie mixing Latin guards with Chinese first characters scans a FAQ several times
+    slower than the two. The matches are the same, as no Chinese word shares a character
+    with another word; the others go first, so a Latin guard never sees what replaced a
+    Chinese word (and a Chinese run is whole whatever replaced a Latin word, as long as
+    that has no Chinese). One group when a word mixes the scripts."""
+    items = [w for w in words if w]
+    cjk = [w for w in items if _CJK_RUN.fullmatch(w)]
+    rest = [w for w in items if not _CJK_RUN.fullmatch(w)]
+    if not cjk or not rest or any(map(_ANY_CJK.search, rest)):
+        return [items] if items else []
+    return [rest, cjk]
+
+
 class Normalizer:
     """Folds width, script (traditional to simplified), case, punctuation, fillers, synonyms."""
 
@@ -81,8 +98,11 @@ class Normalizer:
         # Split on the synonyms (a group keeps them) rather than `sub` with a function: each
         # match is then looked up at C speed, not by a Python call (a FAQ's phrasings have
         # hundreds of thousands of matches, most of them already canonical).
-        synonym_re = self._alternation(mapping)
-        self._synonym_split = re.compile(f"({synonym_re.pattern})") if synonym_re else None
+        groups = by_script(mapping)
+        if len(groups) == 2 and any(_ANY_CJK.search(mapping[w]) for w in groups[0]):
+            # A Latin word rewritten to Chinese would be matched again by the second trie.
+            groups = [[*groups[0], *groups[1]]]
+        self._synonym_splits = tuple(re.compile(f"({trie_pattern(g)})") for g in groups)
         folded_fillers = [self._fold(f) for f in fillers]
         self._filler_re = self._alternation(f for f in folded_fillers if len(f) > 1)
         # A one-character particle (啊, 呢, 哈…) is a filler only where a clause ends: inside
@@ -127,8 +147,8 @@ class Normalizer:
             folded = self._filler_re.sub(" ", folded)
         if self._particle_re is not None:
             folded = self._particle_re.sub(" ", folded)
-        if self._synonym_split is not None:
-            parts = self._synonym_split.split(folded)
+        for synonyms in self._synonym_splits:
+            parts = synonyms.split(folded)
             parts[1::2] = map(self._canon.__getitem__, parts[1::2])
             folded = "".join(parts)
         # Spaces matter only between Latin words; CJK runs are joined (by the caller).
@@ -173,20 +193,36 @@ def stem(word: str) -> str:
     return word
 
 
+class _LatinTokens(dict[str, str]):
+    """The token each Latin word gives (stemmed; a digit string as it is), or "" for none
+    (a single letter): a look-up table, so that a FAQ's words are mapped at C speed. It
+    holds the words seen so far, up to a bound (questions bring new words forever)."""
+
+    def __missing__(self, w: str) -> str:
+        out = (w if w.isdigit() else stem(w)) if len(w) > 1 or w.isdigit() else ""
+        if len(self) < _LATIN_CACHE:
+            self[w] = out
+        return out
+
+
+_LATIN_CACHE = 1 << 16
+_latin_token = _LatinTokens().__getitem__
+
+
 def tokens(normalized: str) -> list[str]:
     """Character unigrams and bigrams of CJK runs, plus whole Latin words (stemmed).
 
     Chinese has no spaces; character n-grams need no dictionary (fast start-up) and are
     robust to the typos and word-order changes of typed questions.
     """
+    runs = _CJK_RUN.findall(normalized)
+    if len(runs) == 1 and len(runs[0]) == len(normalized):
+        # Only Chinese, the commonest text: no Latin words to look for.
+        return [*normalized, *map(add, normalized, normalized[1:])]
     out: list[str] = []
-    for run in _CJK_RUN.findall(normalized):
-        out.extend(run)
-        out.extend(map(add, run, run[1:]))  # bigrams, without a Python-level loop
+    for run in runs:
+        out += run
+        out += map(add, run, run[1:])  # bigrams, without a Python-level loop
     # Latin words stemmed, so that hospitalised meets hospitalisation here too.
-    out.extend(
-        w if w.isdigit() else stem(w)
-        for w in _LATIN_WORD.findall(normalized)
-        if len(w) > 1 or w.isdigit()
-    )
+    out += filter(None, map(_latin_token, _LATIN_WORD.findall(normalized)))
     return out

@@ -6,12 +6,14 @@ Xinjiang-wide rule holds in Horgos), never for a sibling or an uncovered place.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from operator import methodcaller
 
 from bot.core.kb import Entry, KnowledgeBase, Variant
-from bot.core.normalize import Normalizer, trie_pattern
+from bot.core.normalize import Normalizer, by_script, trie_pattern
 
 # What comes before a place someone stays in (在成都住). Grammar, not vocabulary: the
 # words after it (stay_markers) are the FAQ's data.
@@ -60,17 +62,21 @@ class RegionFinder:
         self._stays = _normalized(normalizer, kb.stay_markers)
         self._stay_topics = _normalized(normalizer, kb.stay_topics)
         words = sorted(table, key=len, reverse=True)
-        # A trie: matched against every phrasing of the FAQ at load.
+        # Tries: matched against every phrasing of the FAQ at load.
         # Latin names whole words only: "hami" is no place inside "shamir".
-        self._re = re.compile(trie_pattern(words)) if words else None
+        # By script: see `by_script`.
+        self._res = tuple(re.compile(trie_pattern(g)) for g in by_script(words))
+
+    def _matches(self, normalized: str) -> Iterator[re.Match[str]]:
+        """Every place name in the text, in order (the tries' matches never overlap)."""
+        found = map(methodcaller("finditer", normalized), self._res)
+        return heapq.merge(*found, key=methodcaller("start"))
 
     def find(self, normalized: str) -> Mention | None:
         """The most specific place named: an uncovered place wins over a covered one."""
-        if self._re is None:
-            return None
         found = [
             place
-            for m in self._re.finditer(normalized)
+            for m in self._matches(normalized)
             if (place := self._table[m.group(0)]).covered
             or not self._is_destination(normalized, m.start(), m.end(), place)
         ]
@@ -102,16 +108,22 @@ class RegionFinder:
 
     def strip(self, normalized: str) -> str:
         """The question without place names, so that 乌海 doesn't weigh in matching."""
-        if self._re is None:
+        if not self._res:
             return normalized
-        return " ".join(self._re.sub(" ", normalized).split())
+        return " ".join(self._sub(normalized).split())
+
+    def _sub(self, text: str) -> str:
+        """Every place name replaced by a space."""
+        for pattern in self._res:
+            text = pattern.sub(" ", text)
+        return text
 
     def strip_many(self, normalized: Sequence[str]) -> list[str]:
         """`[self.strip(t) for t in normalized]` in one regex pass over them all, a newline
         apart: a normalized text has none, nor has any place name."""
-        if self._re is None or not normalized:
+        if not self._res or not normalized:
             return list(normalized)
-        stripped = self._re.sub(" ", "\n".join(normalized)).split("\n")
+        stripped = self._sub("\n".join(normalized)).split("\n")
         return [" ".join(t.split()) for t in stripped]
 
 

@@ -89,6 +89,19 @@ _CONTENT_CACHE = 1 << 16
 _content = _Content()
 
 
+def pieces(normalized: str) -> list[str]:
+    """What `words` reads a text as: its segmenter tokens (an ASCII text: its parts
+    between spaces), each giving the content words `content(piece)`."""
+    if normalized.isascii():
+        return normalized.split()
+    return rjieba.cut(normalized, False)
+
+
+def content(piece: str) -> tuple[str, ...]:
+    """The content words of one of a text's `pieces`."""
+    return _content[piece]
+
+
 def words(normalized: str) -> list[str]:
     """Content words of a normalized text: Chinese words and stemmed English words."""
     if normalized.isascii():
