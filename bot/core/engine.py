@@ -212,27 +212,37 @@ class Engine:
         self,
         prepared: str,
         mention: Mention | None,
-        whole: dict[str, float] | None = None,
-        evs: list[Evidence] | None = None,
-    ) -> tuple[list[Scored], bool]:
-        """Candidates of one text with their calibrated confidence, best first, and whether
-        its closest candidate is a known out-of-scope topic. `whole`: for a clause, the
-        whole question's words (what the clause leaves unexplained); `evs`: the text's
-        evidence when already gathered (a clause is scored twice)."""
-        if evs is None:
-            evs = self.index.evidence(prepared)
+        evs: list[Evidence],
+        contexts: Sequence[dict[str, float] | None] = (None,),
+        shown_of: dict[int, list[int]] | None = None,
+    ) -> tuple[list[list[Scored]], bool]:
+        """Candidates of one text (`evs`, its evidence) with their calibrated confidence,
+        best first, once per context; and whether its closest candidate is a known
+        out-of-scope topic. A context is None for the text on its own, or for a clause the
+        whole question's words (what the clause leaves unexplained): a clause is scored
+        both ways, and all the rest is worked out once for both. `shown_of`: the variants
+        shown for the place named, by entry, kept across the texts of one question."""
         if not evs:
-            return [], False
+            return [[] for _ in contexts], False
         n_words = self.index.query_size(prepared)
-        wholes = None if whole is None else self.index.coverages([e.entry for e in evs], whole)
+        covers = [
+            None if c is None else self.index.coverages([e.entry for e in evs], c)
+            for c in contexts
+        ]
         qidf = self.index.query_words(prepared)
         kinds = asks(prepared)
+        if shown_of is None:
+            shown_of = {}
         # A known out-of-scope topic is every entry's rival and never a candidate itself.
         declines = [self.index.is_decline(ev.entry) for ev in evs]
-        shown_all = [
-            [] if d else self._shown_variants(self.index.entry_ids[ev.entry], mention)
-            for ev, d in zip(evs, declines, strict=True)
-        ]
+        shown_all: list[list[int]] = []
+        for ev, d in zip(evs, declines, strict=True):
+            shown = [] if d else shown_of.get(ev.entry)
+            if shown is None:
+                shown = shown_of[ev.entry] = self._shown_variants(
+                    self.index.entry_ids[ev.entry], mention
+                )
+            shown_all.append(shown)
         entries = [ev.prescore for ev, d in zip(evs, declines, strict=True) if not d]
         # How close the nearest known out-of-scope topic comes (0 when none is a candidate).
         decline = max((ev.prescore for ev, d in zip(evs, declines, strict=True) if d), default=0.0)
@@ -247,7 +257,7 @@ class Engine:
             for ev, shown, d in zip(evs, shown_all, declines, strict=True)
             if shown or d
         ]
-        out = []
+        outs: list[list[Scored]] = [[] for _ in contexts]
         for ev, shown, d in zip(evs, shown_all, declines, strict=True):
             if d:
                 continue
@@ -256,41 +266,43 @@ class Engine:
             rivals = holding if mention is not None and shown else everyone
             shares = self.index.entry_asks(ev.entry)
             missing = unmet(kinds, shares)
-            x = features(
-                ev,
-                _runner_up(ev.prescore, entries),
-                region,
-                n_words,
-                clause=whole is not None,
-                whole_coverage=None if wholes is None else wholes[ev.entry],
-                said=self.index.said(ev.entry, shown, qidf),
-                decline=decline,
-                asks=fit_asks(kinds, shares),
-                unmet=missing,
+            runner_up = _runner_up(ev.prescore, entries)
+            said = self.index.said(ev.entry, shown, qidf)
+            fit = fit_asks(kinds, shares)
+            lead = ev.prescore - _runner_up(ev.prescore, rivals)
+            evidence = (
+                round(100.0 * ev.cosine, 2),
+                round(100.0 * ev.phrasing, 2),
+                round(100.0 * ev.fuzzy, 2),
+                round(100.0 * ev.bm25, 2),
+                round(100.0 * ev.coverage, 2),
             )
-            out.append(
-                Scored(
-                    entry_id,
-                    round(100.0 * self.model(x), 2),
-                    round(100.0 * ev.cosine, 2),
-                    round(100.0 * ev.phrasing, 2),
-                    round(100.0 * ev.fuzzy, 2),
-                    round(100.0 * ev.bm25, 2),
-                    round(100.0 * ev.coverage, 2),
-                    x,
-                    lead=ev.prescore - _runner_up(ev.prescore, rivals),
-                    unmet=missing > 0,
+            for out, cover in zip(outs, covers, strict=True):
+                x = features(
+                    ev,
+                    runner_up,
+                    region,
+                    n_words,
+                    clause=cover is not None,
+                    whole_coverage=None if cover is None else cover[ev.entry],
+                    said=said,
+                    decline=decline,
+                    asks=fit,
+                    unmet=missing,
                 )
-            )
-        out.sort(key=lambda s: s.score, reverse=True)
-        return out, declines[0]
+                score = round(100.0 * self.model(x), 2)
+                out.append(Scored(entry_id, score, *evidence, x, lead=lead, unmet=missing > 0))
+        for out in outs:
+            out.sort(key=lambda s: s.score, reverse=True)
+        return outs, declines[0]
 
     def analyse(self, question: str) -> Analysis:
         normalized = self.normalizer(question)
         mention = self.regions.find(normalized)
         stripped = self.regions.strip(normalized)
         evs = self.index.evidence(stripped)
-        whole, known_gap = self._score(stripped, mention, None, evs)
+        shown_of: dict[int, list[int]] = {}  # the variants shown for `mention`, by entry
+        [whole], known_gap = self._score(stripped, mention, evs, shown_of=shown_of)
         qwords = self.index.query_words(stripped)
         best = {s.entry_id: s for s in whole}
         clauses = split_clauses(question)
@@ -307,11 +319,12 @@ class Engine:
         for view in views(question, prepare):
             prepared = prepare(view)
             evs = self.index.evidence(prepared)
-            ranked = self._score(prepared, mention, qwords, evs)[0]
-            if view in clauses:
-                # A second question must be confident on its own, as if it had been sent
-                # alone: in context, a clause is scored as the part of a story that asks.
-                alone[view] = self._score(prepared, mention, None, evs)[0]
+            # A second question must be confident on its own, as if it had been sent
+            # alone: in context, a clause is scored as the part of a story that asks.
+            contexts = (qwords, None) if view in clauses else (qwords,)
+            ranked, *on_its_own = self._score(prepared, mention, evs, contexts, shown_of)[0]
+            if on_its_own:
+                alone[view] = on_its_own[0]
             for s in ranked:
                 if s.entry_id not in best or s.score > best[s.entry_id].score:
                     best[s.entry_id] = s
@@ -319,7 +332,7 @@ class Engine:
         clause_tops = [alone[c] for c in dict.fromkeys(clauses) if c in alone]
         # Any place named, covered or not: "nothing fits" is told from "it fits, but the
         # reports have it only for other regions" (通辽长护险 is Changji's programme).
-        unplaced = self._score(stripped, None, None, evs)[0] if mention else []
+        unplaced = self._score(stripped, None, evs)[0][0] if mention else []
         broad = self.index.is_broad(stripped)
         return Analysis(normalized, mention, merged, clause_tops, unplaced, known_gap, broad)
 
