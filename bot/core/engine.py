@@ -8,8 +8,9 @@ the engine it started with.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Literal
 
@@ -99,13 +100,19 @@ class Analysis:
     mention: Mention | None
     ranked: list[Scored]  # whole question and its parts merged: best confidence per entry
     clause_tops: list[list[Scored]]  # per single clause, its ranking as if sent alone
-    # For a question naming a place: the ranking as if no place were named, which tells
-    # "the reports have this, but not for X" from "nothing fits".
-    unplaced: list[Scored] = field(default_factory=list)
+    # For a question naming a place: how to rank it as if no place were named (`unplaced`).
+    rank_unplaced: Callable[[], list[Scored]] = field(default=list, compare=False, repr=False)
     # The whole question is closest to a known out-of-scope topic, not to any entry.
     known_gap: bool = False
     # The question is a word or two that much of the FAQ uses (Index.is_broad).
     broad: bool = False
+
+    @cached_property
+    def unplaced(self) -> list[Scored]:
+        """The ranking as if no place were named, which tells "the reports have this, but
+        not for X" from "nothing fits". Worked out on first use: only a question that
+        would otherwise fall back needs it."""
+        return self.rank_unplaced()
 
 
 def _runner_up(prescore: float, rivals: list[float]) -> float:
@@ -296,11 +303,28 @@ class Engine:
             out.sort(key=lambda s: s.score, reverse=True)
         return outs, declines[0]
 
+    def _merged(
+        self, matched: list[tuple[str, list[Evidence], dict[str, float] | None]]
+    ) -> list[Scored]:
+        """The ranking of the whole question and its views as if no place were named, each
+        entry at its best, as `Analysis.ranked` is for the place named."""
+        best: dict[str, Scored] = {}
+        for prepared, evs, context in matched:
+            [ranked], _ = self._score(prepared, None, evs, (context,))
+            for s in ranked:
+                if s.entry_id not in best or s.score > best[s.entry_id].score:
+                    best[s.entry_id] = s
+        return sorted(best.values(), key=lambda s: s.score, reverse=True)
+
     def analyse(self, question: str) -> Analysis:
         normalized = self.normalizer(question)
         mention = self.regions.find(normalized)
         stripped = self.regions.strip(normalized)
         evs = self.index.evidence(stripped)
+        # Each text matched, with its evidence and the context it is scored in.
+        matched: list[tuple[str, list[Evidence], dict[str, float] | None]] = [
+            (stripped, evs, None)
+        ]
         shown_of: dict[int, list[int]] = {}  # the variants shown for `mention`, by entry
         [whole], known_gap = self._score(stripped, mention, evs, shown_of=shown_of)
         qwords = self.index.query_words(stripped)
@@ -319,6 +343,7 @@ class Engine:
         for view in views(question, prepare):
             prepared = prepare(view)
             evs = self.index.evidence(prepared)
+            matched.append((prepared, evs, qwords))
             # A second question must be confident on its own, as if it had been sent
             # alone: in context, a clause is scored as the part of a story that asks.
             contexts = (qwords, None) if view in clauses else (qwords,)
@@ -332,12 +357,7 @@ class Engine:
         clause_tops = [alone[c] for c in dict.fromkeys(clauses) if c in alone]
         # Any place named, covered or not: "nothing fits" is told from "it fits, but the
         # reports have it only for other regions" (通辽长护险 is Changji's programme).
-        # (`evs` is the last text matched: the last view when there are views, the clause
-        # that usually carries the question. Known to be a mix: the whole's words with
-        # that view's evidence; a ranking merged over the views, as `ranked` is, would be
-        # the principled one. Both give the same statuses on every set; they differ in
-        # which fallback reason 18 of 1,613 questions get.)
-        unplaced = self._score(stripped, None, evs)[0][0] if mention else []
+        unplaced = partial(self._merged, matched) if mention else list
         broad = self.index.is_broad(stripped)
         return Analysis(normalized, mention, merged, clause_tops, unplaced, known_gap, broad)
 
