@@ -60,6 +60,7 @@ class RegionFinder:
         self._table = table
         self._markers = _normalized(normalizer, kb.destination_markers)
         self._stays = _normalized(normalizer, kb.stay_markers)
+        self._stays_before = tuple(w + STAY_BEFORE for w in self._stays)
         self._stay_topics = _normalized(normalizer, kb.stay_topics)
         words = sorted(table, key=len, reverse=True)
         # Tries: matched against every phrasing of the FAQ at load.
@@ -99,12 +100,12 @@ class RegionFinder:
         before = text[:start].rstrip()
         if before.endswith(self._markers):
             return True
-        return (
-            place.parent is None
-            and before.endswith(STAY_BEFORE)
-            and text[end:].lstrip().startswith(self._stays)
-            and any(t in text for t in self._stay_topics)
-        )
+        if place.parent is not None or not any(t in text for t in self._stay_topics):
+            return False
+        # 在成都住 or 住在成都: the stay word after the place, or before its 在.
+        if before.endswith(self._stays_before):
+            return True
+        return before.endswith(STAY_BEFORE) and text[end:].lstrip().startswith(self._stays)
 
     def strip(self, normalized: str) -> str:
         """The question without place names, so that 乌海 doesn't weigh in matching."""

@@ -162,6 +162,7 @@ def test_destination_is_not_the_insured_region(engine: Engine) -> None:
 @pytest.mark.parametrize(
     "question",
     ["我爸退休了跟我在成都住 老家交的新农合 他这种情况能办异地就医备案不",
+     "我退休了住在海南，异地就医怎么备案",
      "在外省住院 出院的时候医保报的那块能直接扣掉吗 我爸在兰州做手术"],
 )
 def test_where_a_resident_stays_elsewhere_is_not_the_insured_region(
@@ -180,6 +181,8 @@ def test_where_a_resident_works_is_their_place_outside_cross_province_questions(
     assert mention is not None and not mention.covered
     r = engine.ask("我在北京上班，职工医保住院报销比例多少")
     assert r.status != "answer"
+    # Nor is 住在赤峰: it asks about Chifeng's own childcare subsidy.
+    assert engine.ask("住在赤峰，孩子上托育有补贴吗").status != "answer"
     # Inside a covered region, where one lives is where one is most likely insured.
     mention = engine.regions.find(engine.normalizer("我在哈密住，异地就医怎么备案"))
     assert mention is not None and mention.name == "哈密"
@@ -193,3 +196,12 @@ def test_covered_region_decides_over_a_place_named_in_passing(engine: Engine) ->
 def test_a_district_is_not_the_province_of_the_same_name(engine: Engine) -> None:
     mention = engine.regions.find(engine.normalizer("乌海海南区人民医院的医养结合楼"))
     assert mention is not None and mention.region == "wuhai"
+
+
+def test_a_place_without_the_answer_is_offered_what_the_story_asks_elsewhere(
+    engine: Engine,
+) -> None:
+    """'Only for other regions' is judged on the clause that asks, as answers are."""
+    r = engine.ask("我家在包头，老人身体不好，想问问包头这边家庭医生怎么签约")
+    assert r.status == "fallback" and r.reason == "region_not_covered"
+    assert [s.entry_id for s in r.suggestions] == ["fd-how-to-sign"]
