@@ -8,7 +8,7 @@ the engine it started with.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -113,6 +113,17 @@ class Analysis:
         not for X" from "nothing fits". Worked out on first use: only a question that
         would otherwise fall back needs it."""
         return self.rank_unplaced()
+
+
+def _best_per_entry(rankings: Iterable[list[Scored]]) -> list[Scored]:
+    """Several rankings of one question (the whole, its views) merged: each entry at its
+    best confidence (the first of equals), best first."""
+    best: dict[str, Scored] = {}
+    for ranked in rankings:
+        for s in ranked:
+            if s.entry_id not in best or s.score > best[s.entry_id].score:
+                best[s.entry_id] = s
+    return sorted(best.values(), key=lambda s: s.score, reverse=True)
 
 
 def _runner_up(prescore: float, rivals: list[float]) -> float:
@@ -308,13 +319,9 @@ class Engine:
     ) -> list[Scored]:
         """The ranking of the whole question and its views as if no place were named, each
         entry at its best, as `Analysis.ranked` is for the place named."""
-        best: dict[str, Scored] = {}
-        for prepared, evs, context in matched:
-            [ranked], _ = self._score(prepared, None, evs, (context,))
-            for s in ranked:
-                if s.entry_id not in best or s.score > best[s.entry_id].score:
-                    best[s.entry_id] = s
-        return sorted(best.values(), key=lambda s: s.score, reverse=True)
+        return _best_per_entry(
+            self._score(prepared, None, evs, (context,))[0][0] for prepared, evs, context in matched
+        )
 
     def analyse(self, question: str) -> Analysis:
         normalized = self.normalizer(question)
@@ -328,7 +335,7 @@ class Engine:
         shown_of: dict[int, list[int]] = {}  # the variants shown for `mention`, by entry
         [whole], known_gap = self._score(stripped, mention, evs, shown_of=shown_of)
         qwords = self.index.query_words(stripped)
-        best = {s.entry_id: s for s in whole}
+        rankings = [whole]
         clauses = split_clauses(question)
         alone: dict[str, list[Scored]] = {}
         # Each clause and view is prepared once, to choose the views and to match them.
@@ -350,10 +357,8 @@ class Engine:
             ranked, *on_its_own = self._score(prepared, mention, evs, contexts, shown_of)[0]
             if on_its_own:
                 alone[view] = on_its_own[0]
-            for s in ranked:
-                if s.entry_id not in best or s.score > best[s.entry_id].score:
-                    best[s.entry_id] = s
-        merged = sorted(best.values(), key=lambda s: s.score, reverse=True)
+            rankings.append(ranked)
+        merged = _best_per_entry(rankings)
         clause_tops = [alone[c] for c in dict.fromkeys(clauses) if c in alone]
         # Any place named, covered or not: "nothing fits" is told from "it fits, but the
         # reports have it only for other regions" (通辽长护险 is Changji's programme).
