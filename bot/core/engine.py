@@ -115,6 +115,11 @@ class Analysis:
         return self.rank_unplaced()
 
 
+# One text of a question matched (the whole or a view): its prepared text, its evidence,
+# and the whole question's words when it is scored as part of it (None: on its own).
+Matched = tuple[str, list[Evidence], dict[str, float] | None]
+
+
 def _best_per_entry(rankings: Iterable[list[Scored]]) -> list[Scored]:
     """Several rankings of one question (the whole, its views) merged: each entry at its
     best confidence (the first of equals), best first."""
@@ -314,9 +319,7 @@ class Engine:
             out.sort(key=lambda s: s.score, reverse=True)
         return outs, declines[0]
 
-    def _merged(
-        self, matched: list[tuple[str, list[Evidence], dict[str, float] | None]]
-    ) -> list[Scored]:
+    def _merged(self, matched: list[Matched]) -> list[Scored]:
         """The ranking of the whole question and its views as if no place were named, each
         entry at its best, as `Analysis.ranked` is for the place named."""
         return _best_per_entry(
@@ -329,9 +332,7 @@ class Engine:
         stripped = self.regions.strip(normalized)
         evs = self.index.evidence(stripped)
         # Each text matched, with its evidence and the context it is scored in.
-        matched: list[tuple[str, list[Evidence], dict[str, float] | None]] = [
-            (stripped, evs, None)
-        ]
+        matched: list[Matched] = [(stripped, evs, None)]
         shown_of: dict[int, list[int]] = {}  # the variants shown for `mention`, by entry
         [whole], known_gap = self._score(stripped, mention, evs, shown_of=shown_of)
         qwords = self.index.query_words(stripped)
@@ -391,25 +392,6 @@ class Engine:
     ) -> Result:
         """The decision on an analysed question; separate so that `eval --fit` can try
         many thresholds on one analysis."""
-        r = self._decide(a, question, lang, region, t)
-        if r.status == "fallback" and r.reason in ("no_match", "known_gap") and a.broad:
-            # 医保 or 异地就医 alone: not a question the reports fail to answer, but one not
-            # asked yet. Ask for more, with the closest entries as examples to start from.
-            examples = [s for s in a.ranked if s.score > 0][: t.max_suggestions]
-            scope = a.mention.scope if a.mention else r.preferred_region
-            return replace(r, reason="broad",
-                           suggestions=tuple(self._suggestion(s, scope) for s in examples))
-        return r
-
-    def _decide(
-        self,
-        a: Analysis,
-        question: str,
-        lang: str | None,
-        region: str | None,
-        t: Thresholds,
-    ) -> Result:
-        """`respond`'s decision, before a broad question is told apart."""
         # An explicit language wins; otherwise the answer follows the question.
         lang_ = lang if lang in LANGUAGES else detect_lang(question)
         preferred = region if region in self.kb.regions else None
@@ -427,6 +409,15 @@ class Engine:
         )
         if a.known_gap:
             base = replace(base, reason="known_gap")
+        if a.broad:
+            # 医保 or 异地就医 alone: not a question the reports fail to answer, but one not
+            # asked yet. Should nothing fit, ask for more, with the closest entries as
+            # examples to start from (every other outcome sets its own reason and
+            # suggestions).
+            examples = [s for s in ranked if s.score > 0][: t.max_suggestions]
+            scope = mention.scope if mention else preferred
+            base = replace(base, reason="broad",
+                           suggestions=tuple(self._suggestion(s, scope) for s in examples))
         if not ranked:
             return base
         top = ranked[0].score
@@ -505,6 +496,7 @@ class Engine:
             base,
             status="answer",
             reason="matched",
+            suggestions=(),
             score=best.score,
             entry_id=entry.id,
             topic=entry.topic,
