@@ -15,9 +15,10 @@ from operator import methodcaller
 from bot.core.kb import Entry, KnowledgeBase, Variant
 from bot.core.normalize import Normalizer, by_script, trie_pattern
 
-# What comes before a place someone stays in (在成都住). Grammar, not vocabulary: the
-# words after it (stay_markers) are the FAQ's data.
+# What comes before a place someone stays in (在成都住, study in Wuhan). Grammar, not
+# vocabulary: the words around it (stay_markers) are the FAQ's data.
 STAY_BEFORE = "在"
+STAY_BEFORE_LATIN = " in"
 
 
 def _normalized(normalizer: Normalizer, words: Sequence[str]) -> tuple[str, ...]:
@@ -60,7 +61,10 @@ class RegionFinder:
         self._table = table
         self._markers = _normalized(normalizer, kb.destination_markers)
         self._stays = _normalized(normalizer, kb.stay_markers)
-        self._stays_before = tuple(w + STAY_BEFORE for w in self._stays)
+        # 住在成都; English has only this order (study in Wuhan, a student in Wuhan).
+        self._stays_before = tuple(
+            w + (STAY_BEFORE_LATIN if w.isascii() else STAY_BEFORE) for w in self._stays
+        )
         self._stay_topics = _normalized(normalizer, kb.stay_topics)
         words = sorted(table, key=len, reverse=True)
         # Tries: matched against every phrasing of the FAQ at load.
@@ -102,7 +106,8 @@ class RegionFinder:
             return True
         if place.parent is not None or not any(t in text for t in self._stay_topics):
             return False
-        # 在成都住 or 住在成都: the stay word after the place, or before its 在.
+        # 在成都住 or 住在成都 (study in Wuhan): the stay word after the place, or before
+        # its 在.
         if before.endswith(self._stays_before):
             return True
         return before.endswith(STAY_BEFORE) and text[end:].lstrip().startswith(self._stays)

@@ -163,7 +163,10 @@ def test_destination_is_not_the_insured_region(engine: Engine) -> None:
     "question",
     ["我爸退休了跟我在成都住 老家交的新农合 他这种情况能办异地就医备案不",
      "我退休了住在海南，异地就医怎么备案",
-     "在外省住院 出院的时候医保报的那块能直接扣掉吗 我爸在兰州做手术"],
+     "在外省住院 出院的时候医保报的那块能直接扣掉吗 我爸在兰州做手术",
+     "My son studies in Chengdu, does he need to file before seeing a doctor in another "
+     "province?",
+     "I'm a student in Wuhan. Can I settle my bills directly across provinces?"],
 )
 def test_where_a_resident_stays_elsewhere_is_not_the_insured_region(
     engine: Engine, question: str
