@@ -2,8 +2,8 @@
 
 Logistic regression (Newton's method with a little L2, pure Python: a dozen features and a
 few thousand candidates need no numerical library). Each labelled question contributes its
-top candidates: the expected entry is a positive, every other candidate a negative, and
-every candidate of an out-of-scope question a negative.
+top candidates: the expected entry (and any it `also` accepts) is a positive, every other
+candidate a negative, and every candidate of an out-of-scope question a negative.
 
 Thresholds are chosen by K-fold cross-validation on the fitting sets only: each fold's
 model decides the questions it never saw, and the thresholds are the ones that answer the
@@ -95,7 +95,7 @@ def training_rows(analyses: Iterable[tuple[Case, Analysis]]) -> list[Row]:
     rows: list[Row] = []
     for case, a in analyses:
         for s in a.ranked[:TOP_K]:
-            rows.append((s.features, int(s.entry_id == case.expect)))
+            rows.append((s.features, int(case.accepts(s.entry_id))))
     return rows
 
 
@@ -125,11 +125,11 @@ def figures(engine: Engine, items: Sequence[tuple[Case, Analysis]], t: Threshold
             oos_cl += r.status == "clarify"
             continue
         n_in += 1
-        ok = r.status == "answer" and r.entry_id == case.expect
+        ok = r.status == "answer" and case.accepts(r.entry_id)
         right += ok
-        wrong += r.status == "answer" and r.entry_id != case.expect
+        wrong += r.status == "answer" and not ok
         helpful += ok or (
-            r.status == "clarify" and case.expect in {s.entry_id for s in r.suggestions}
+            r.status == "clarify" and any(case.accepts(s.entry_id) for s in r.suggestions)
         )
     return Figures(
         right / max(1, n_in),
