@@ -469,10 +469,9 @@ class Engine:
                 extra = self._answer(base, second, scope, preferred, include_parts)
                 first = replace(first, also=(extra,))
             return first
-        if a.known_gap or a.broad:
+        if a.known_gap:
             # Closer to a question the reports don't answer than to any entry: offering the
-            # neighbouring entry ("did you mean…?") would only suggest it answers this. A
-            # topic named alone is asked for more, with its closest entries as examples.
+            # neighbouring entry ("did you mean…?") would only suggest it answers this.
             return replace(base, score=ranked[0].score)
         suggestions = tuple(self._suggestion(s, scope or preferred) for s in decision.suggestions)
         return replace(
