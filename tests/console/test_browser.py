@@ -36,8 +36,8 @@ pytestmark = [
                               "install chromium chromium-driver fonts-noto-cjk)"),
 ]
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
@@ -109,10 +109,18 @@ def _shot(driver: object, name: str, tmp: Path) -> None:
 
 def _go(driver: object, element: object) -> None:
     """Click what loads a new page, and wait until it has: reading right after a click
-    could otherwise still see the old page (a flaky count of rows)."""
-    old = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    could otherwise still see the old page (a flaky count of rows). The old page is
+    marked, and the new one is the loaded page without the mark. While the page is
+    being swapped chromedriver may answer any command with an error (an inspector
+    error, not only a stale element): that is the swap in progress, so wait on."""
+    driver.execute_script("document.documentElement.dataset.old = '1'")  # type: ignore[attr-defined]
     element.click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 10).until(staleness_of(old))  # type: ignore[arg-type]
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(  # type: ignore[arg-type]
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete'"
+            " && document.documentElement.dataset.old === undefined"
+        )
+    )
 
 
 def _text(driver: object, css: str) -> str:
