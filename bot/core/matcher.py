@@ -35,12 +35,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, count, repeat
 from operator import add, itemgetter, mul, ne, sub, truediv
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from rapidfuzz import fuzz, process
 
 from bot.core.asks import asks
-from bot.core.kb import KnowledgeBase
+from bot.core.kb import Entry, KnowledgeBase
 from bot.core.normalize import tokens
 from bot.core.words import content, pieces, words
 
@@ -243,10 +243,9 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _tf_table(counts: array[int]) -> list[float]:
-    """1 + log(count) for every count up to the largest: looked up at C speed by `map`
-    instead of computed by a Python function per token."""
-    top = max(counts, default=0)
+def _tf_table(top: int) -> list[float]:
+    """1 + log(count) for every count up to `top` (the largest): looked up at C speed by
+    `map` instead of computed by a Python function per token."""
     return [0.0, *(1.0 + math.log(c) for c in range(1, top + 1))]
 
 
@@ -260,10 +259,267 @@ def _unit_rows(
 ) -> array[float]:
     """Each phrasing's tf-idf vector divided by its length, for consecutive rows (those of
     one entry: `starts` are offsets into `toks` and `counts`)."""
-    tf = _tf_table(counts)
+    tf = _tf_table(max(counts, default=0))
     out = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
     lengths = list(map(_length, map(out.__getitem__, map(slice, starts, starts[1:]))))
     return array("f", map(truediv, out, _per_posting(lengths, starts)))
+
+
+class _Prepared(dict[str, str]):
+    """Keywords to their prepared text, each prepared once: templated FAQs repeat them in
+    thousands of entries."""
+
+    def __init__(self, prepare: Prepare) -> None:
+        super().__init__()
+        self._prepare = prepare
+
+    def __missing__(self, text: str) -> str:
+        out = self[text] = self._prepare(text)
+        return out
+
+
+class _KeywordIds:
+    """The ids of a list of keywords, each keyword's KEYWORD_BOOST times over, worked out
+    once per keyword (`ids_of`) and once per list: templated FAQs repeat whole lists."""
+
+    def __init__(self, ids_of: Callable[[str], list[int]]) -> None:
+        self._ids_of = ids_of
+        self._one: dict[str, list[int]] = {}
+        self._lists: dict[tuple[str, ...], list[int]] = {}
+
+    def __call__(self, kws: tuple[str, ...]) -> list[int]:
+        out = self._lists.get(kws)
+        if out is None:
+            out = self._lists[kws] = []
+            for kw in kws:
+                one = self._one.get(kw)
+                if one is None:
+                    one = self._one[kw] = self._ids_of(kw)
+                out += one * KEYWORD_BOOST  # a keyword counts KEYWORD_BOOST times
+        return out
+
+
+def _keyword_chars(keywords: _Prepared, cid: Callable[[str], int]) -> _KeywordIds:
+    """Keyword lists' n-gram ids: each keyword's distinct ones, in the order of their set
+    (which is how they have always been added to an entry's bag). A keyword's n-grams are
+    given ids when the keyword is first met, in the order of its tokens."""
+    return _KeywordIds(lambda kw: list(set(map(cid, tokens(keywords[kw])))))
+
+
+class _WordStream(NamedTuple):
+    """Every entry's words, entry after entry: the input of both word builds."""
+
+    ids: array[int]  # each entry's words: its phrasings', then its keywords'
+    sizes: array[int]  # how many words each entry has
+    # Per entry, per variant (in the entry's order): the sorted word ids its answer uses,
+    # in either language. What the answer shown for a place talks about.
+    variant_words: list[list[array[int]]]
+
+
+def _word_stream(
+    entries: Sequence[Entry],
+    phrasings: list[str],
+    entry_rows: list[tuple[int, int]],
+    keywords: _Prepared,
+    prepare: Prepare,
+    wid: Callable[[str], int],
+) -> _WordStream:
+    """Each entry's words in order, the ids given by `wid` in order of first use: an
+    entry's phrasings', then its keywords', then its answers'."""
+    keyword_words = _KeywordIds(lambda kw: list(map(wid, words(keywords[kw]))))
+    # Templated FAQs repeat whole answers: one array per distinct set of words, found
+    # once per distinct variant (its answer in every language).
+    variant_arrays: dict[frozenset[int], array[int]] = {}
+    variant_texts: dict[tuple[str, ...], array[int]] = {}
+    answer_words: dict[str, frozenset[int]] = {}
+
+    def answer_ids(answer: str) -> frozenset[int]:
+        out = answer_words.get(answer)
+        if out is None:
+            out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
+        return out
+
+    def variant_array(answers: tuple[str, ...]) -> array[int]:
+        out = variant_texts.get(answers)
+        if out is None:
+            ids_v = frozenset().union(*map(answer_ids, answers))
+            out = variant_arrays.get(ids_v)
+            if out is None:
+                out = variant_arrays[ids_v] = array("i", sorted(ids_v))
+            variant_texts[answers] = out
+        return out
+
+    # Each segmenter piece's word ids, worked out on its first use (in the order of the
+    # words, as ids are given): a FAQ's million pieces are then one look-up each.
+    piece_ids = _PieceIds(wid).__getitem__
+    ids, sizes = array("i"), array("i")
+    variant_words: list[list[array[int]]] = []
+    for entry, (r0, r1) in zip(entries, entry_rows, strict=True):
+        before = len(ids)
+        # The entry's phrasings segmented in one call (a space separates them, and the
+        # segmenter never joins across a space).
+        ids.extend(chain.from_iterable(map(piece_ids, pieces(" ".join(phrasings[r0:r1])))))
+        ids.extend(keyword_words(entry.keywords))
+        sizes.append(len(ids) - before)
+        variant_words.append([variant_array(tuple(v.answer.values())) for v in entry.variants])
+    return _WordStream(ids, sizes, variant_words)
+
+
+class _Chars(NamedTuple):
+    """The n-gram side of an index."""
+
+    ids: dict[str, int] | _Vocabulary  # n-gram -> dense id
+    # Rows (phrasings) as flat arrays: [row_start[r], row_start[r + 1]) of row_tok, each
+    # row's distinct n-grams in order of first use.
+    row_start: array[int]
+    row_tok: array[int]
+    # Whether a token repeats in the row (else each of its tokens counts once).
+    row_repeats: array[int]
+    idf: array[float]
+    # Entry postings by n-gram: post_off[t]:post_off[t + 1] of post_ids and post_w.
+    post_off: array[int]
+    post_ids: array[int]
+    post_w: array[float]
+
+
+def _char_index(
+    entries: Sequence[Entry],
+    phrasings: list[str],
+    entry_rows: list[tuple[int, int]],
+    keywords: _Prepared,
+) -> _Chars:
+    """The n-gram side, in plain Python: an entry's bag is its phrasings' n-grams, each
+    counted once per phrasing, and its keywords'."""
+    n = len(entries)
+    # Token -> dense id; a new token gets the next id, without a Python-level call.
+    char_ids: defaultdict[str, int] = defaultdict(count().__next__)
+    cid = char_ids.__getitem__
+    keyword_chars = _keyword_chars(keywords, cid)
+    # Per-entry bags (token ids, counts) one after another, compact until the IDFs
+    # are known.
+    char_tok, char_count, char_sizes = array("i"), array("i"), array("i")
+    row_start = array("i", [0])
+    row_tok = array("i")
+    row_repeats = array("b")
+    for entry, (r0, r1) in zip(entries, entry_rows, strict=True):
+        # Each phrasing counts a token once: the entry's tokens counted over its
+        # phrasings' distinct tokens. Their ids, looked up once per phrasing and
+        # token, are the rows; new tokens get theirs in order of first use.
+        toks = list(map(tokens, phrasings[r0:r1]))
+        distinct = list(map(dict.fromkeys, toks))
+        ids = list(map(cid, chain.from_iterable(distinct)))
+        row_tok.extend(ids)
+        row_start.extend(map(add, accumulate(map(len, distinct)), repeat(row_start[-1])))
+        # Whether a token repeats in the row (its counts are then taken on first use,
+        # with the weights).
+        row_repeats.extend(map(ne, map(len, toks), map(len, distinct)))
+        counted = Counter(ids)
+        kw_chars = keyword_chars(entry.keywords)
+        if kw_chars:
+            counted.update(kw_chars)
+        char_tok.extend(counted.keys())
+        char_count.extend(counted.values())
+        char_sizes.append(len(counted))
+    del keyword_chars
+    # From here on a look-up must not add the question's words: no default (and no
+    # copy into a plain dict, which would double the vocabulary's memory for a moment).
+    char_ids.default_factory = None
+    vocabulary: dict[str, int] | _Vocabulary = char_ids
+    if len(char_ids) > COMPACT_VOCABULARY:
+        # Before the postings are made: its memory is then reused, not added to.
+        vocabulary = _Vocabulary(char_ids)
+        char_ids.clear()
+
+    post_off = _offsets(char_tok, len(vocabulary))
+    df = map(sub, post_off[1:], post_off)
+    # A frequency is at most n: the IDF of each possible one, looked up per token.
+    idf_of = _idf_table(n)
+    idf = array("f", map(idf_of.__getitem__, df))
+    # Sublinear term frequency: ten phrasings sharing a word is not ten times the
+    # evidence. An entry's weight: tf * idf / the length of its vector, worked out
+    # bag by bag, then put in place by token.
+    tf = _tf_table(max(char_count, default=0))
+    weights = array("f")
+    bags = zip(_bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True)
+    for ts, cs in bags:
+        ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts)))
+        weights.extend(map(truediv, ws, repeat(_length(ws))))
+    del char_count, bags
+    total = len(char_tok)
+    # One big array at a time: each is let go as soon as it is used up.
+    post_w = _scatter(array("f", bytes(4 * total)), char_tok, post_off, weights)
+    del weights
+    post_ids = _scatter(_entry_array(n, total), char_tok, post_off, _entries(char_sizes))
+    return _Chars(vocabulary, row_start, row_tok, row_repeats, idf, post_off, post_ids, post_w)
+
+
+def _idf_table(n: int) -> list[float]:
+    """The n-gram IDF of each possible document frequency in a FAQ of n entries."""
+    return [math.log((n + 1) / (d + 1)) + 1.0 for d in range(n + 1)]
+
+
+def _widf_table(n: int) -> list[float]:
+    """The word (BM25) IDF of each possible document frequency in a FAQ of n entries.
+    Words only an answer uses get df 0: known to coverage, but no BM25 evidence."""
+    return [math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in range(n + 1)]
+
+
+def _norm_lengths(entry_len: Sequence[int]) -> list[float]:
+    """BM25's length normalization of each entry: k1 * (1 - b + b * len / avg_len)."""
+    avg_len = (sum(entry_len) / len(entry_len)) if entry_len else 1.0
+    return [BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len]
+
+
+class _Words(NamedTuple):
+    """The word (BM25) side of an index."""
+
+    idf: array[float]
+    # Entry postings by word: post_off[t]:post_off[t + 1] of post_ids and post_w.
+    post_off: array[int]
+    post_ids: array[int]
+    post_w: array[float]
+    # Each entry's distinct words, entry after entry: bounds[i]:bounds[i + 1] of tok.
+    tok: array[int]
+    bounds: array[int]
+
+
+def _word_index(stream: _WordStream, vocab_size: int) -> _Words:
+    """The word side, in plain Python: BM25 over each entry's bag of words."""
+    n = len(stream.sizes)
+    word_tok, word_count, word_sizes = array("i"), array("i"), array("i")
+    for wbag in map(Counter, _bags(stream.ids, stream.sizes)):
+        word_tok.extend(wbag.keys())
+        word_count.extend(wbag.values())
+        word_sizes.append(len(wbag))
+    wpost_off = _offsets(word_tok, vocab_size)
+    widf_of = _widf_table(n)
+    widf = array("f", map(widf_of.__getitem__, map(sub, wpost_off[1:], wpost_off)))
+    norm_len = _norm_lengths(list(map(sum, _bags(word_count, word_sizes))))
+    # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
+    bm25 = map(
+        truediv,
+        map(
+            mul,
+            map(widf.__getitem__, word_tok),
+            map(mul, word_count, repeat(BM25_K1 + 1)),
+        ),
+        map(add, word_count, chain.from_iterable(map(repeat, norm_len, word_sizes))),
+    )
+    total = len(word_tok)
+    wpost_w = _scatter(array("f", bytes(4 * total)), word_tok, wpost_off, bm25)
+    wpost_ids = _scatter(_entry_array(n, total), word_tok, wpost_off, _entries(word_sizes))
+    bounds = array("i", accumulate(word_sizes, initial=0))
+    return _Words(widf, wpost_off, wpost_ids, wpost_w, word_tok, bounds)
+
+
+# Each side's build from the entries (or their words): the same arrays either way.
+_CharBuild = Callable[[Sequence[Entry], list[str], list[tuple[int, int]], _Prepared], _Chars]
+_WordBuild = Callable[[_WordStream, int], _Words]
+
+
+def _builders(phrasings: int) -> tuple[_CharBuild, _WordBuild]:
+    """How a FAQ of this many phrasings is indexed."""
+    return _char_index, _word_index
 
 
 class Index:
@@ -282,66 +538,6 @@ class Index:
         self.answerable = len(kb.entries)  # positions from here on are declines
         self.entry_ids = [e.id for e in entries]
         n = len(entries)
-        # Token -> dense id; a new token gets the next id, without a Python-level call.
-        char_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        cid, wid = char_ids.__getitem__, word_ids.__getitem__
-        # Keywords and answers repeat across entries (templated FAQs, variants): prepare
-        # each such text once, down to its token ids. Phrasings are nearly all distinct
-        # and are not kept.
-        kw_chars: dict[str, list[int]] = {}
-        kw_words: dict[str, list[int]] = {}
-        answer_words: dict[str, frozenset[int]] = {}
-
-        def keyword(kw: str) -> tuple[list[int], list[int]]:
-            """A keyword's distinct token ids (in the order of their set, which is how
-            they have always been added to an entry's bag) and its word ids."""
-            if kw not in kw_chars:
-                text = prepare(kw)
-                kw_chars[kw] = list(set(map(cid, tokens(text))))
-                kw_words[kw] = list(map(wid, words(text)))
-            return kw_chars[kw], kw_words[kw]
-
-        # Templated FAQs repeat whole lists of keywords: their tokens, once per list.
-        kw_lists: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
-
-        def keywords(kws: tuple[str, ...]) -> tuple[list[int], list[int]]:
-            out = kw_lists.get(kws)
-            if out is None:
-                chars: list[int] = []
-                words_: list[int] = []
-                for kw in kws:
-                    kc, kwd = keyword(kw)
-                    # A keyword counts KEYWORD_BOOST times.
-                    chars.extend(kc * KEYWORD_BOOST)
-                    words_.extend(kwd * KEYWORD_BOOST)
-                out = kw_lists[kws] = chars, words_
-            return out
-
-        # Templated FAQs repeat whole answers: one array per distinct set of words, found
-        # once per distinct variant (its answer in every language).
-        variant_arrays: dict[frozenset[int], array[int]] = {}
-        variant_texts: dict[tuple[str, ...], array[int]] = {}
-
-        def variant_array(answers: tuple[str, ...]) -> array[int]:
-            out = variant_texts.get(answers)
-            if out is None:
-                ids_v = frozenset().union(*map(answer_ids, answers))
-                out = variant_arrays.get(ids_v)
-                if out is None:
-                    out = variant_arrays[ids_v] = array("i", sorted(ids_v))
-                variant_texts[answers] = out
-            return out
-
-        def answer_ids(answer: str) -> frozenset[int]:
-            out = answer_words.get(answer)
-            if out is None:
-                out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
-            return out
-
-        # Each segmenter piece's word ids, worked out on its first use (in the order of
-        # the words, as ids are given): a FAQ's million pieces are then one look-up each.
-        piece_ids = _PieceIds(wid).__getitem__
 
         # Every phrasing of every entry, prepared in one batch; those left empty are no
         # rows.
@@ -362,98 +558,30 @@ class Index:
         self.entry_rows: list[tuple[int, int]] = list(zip([0, *ends[:-1]], ends, strict=True))
         del per_entry, ends
 
-        # Per-entry bags (token ids, counts) one after another, compact until the IDFs
-        # are known.
-        char_tok, char_count, char_sizes = array("i"), array("i"), array("i")
-        word_tok, word_count, word_sizes = array("i"), array("i"), array("i")
-        # Per entry, per variant (in the entry's order): the sorted word ids its answer
-        # uses, in either language. What the answer shown for a place talks about.
-        self.variant_words: list[list[array[int]]] = []
-        # Rows (phrasings) as flat arrays: [row_start[r], row_start[r + 1]) of row_tok.
-        row_start = array("i", [0])
-        row_tok = array("i")
-        # Whether a token repeats in the row (else each of its tokens counts once).
-        row_repeats = array("b")
-        for entry, (r0, r1) in zip(entries, self.entry_rows, strict=True):
-            texts = self.phrasings[r0:r1]
-            # Each phrasing counts a token once: the entry's tokens counted over its
-            # phrasings' distinct tokens. Their ids, looked up once per phrasing and
-            # token, are the rows; new tokens get theirs in order of first use.
-            toks = list(map(tokens, texts))
-            distinct = list(map(dict.fromkeys, toks))
-            ids = list(map(cid, chain.from_iterable(distinct)))
-            row_tok.extend(ids)
-            row_start.extend(map(add, accumulate(map(len, distinct)), repeat(row_start[-1])))
-            # Whether a token repeats in the row (its counts are then taken on first use,
-            # with the weights).
-            row_repeats.extend(map(ne, map(len, toks), map(len, distinct)))
-            counted = Counter(ids)
-            # BM25 is over the entry's bag of words: segment its phrasings in one call
-            # (a space separates them, and the segmenter never joins across a space).
-            wbag = Counter(chain.from_iterable(map(piece_ids, pieces(" ".join(texts)))))
-            kw_chars_, kw_words_ = keywords(entry.keywords)
-            if kw_chars_:
-                counted.update(kw_chars_)
-            char_tok.extend(counted.keys())
-            wbag.update(kw_words_)
-            char_count.extend(counted.values())
-            char_sizes.append(len(counted))
-            word_tok.extend(wbag.keys())
-            word_count.extend(wbag.values())
-            word_sizes.append(len(wbag))
-            self.variant_words.append(
-                [variant_array(tuple(v.answer.values())) for v in entry.variants]
-            )
-        del piece_ids
-        kw_chars.clear()
-        kw_words.clear()
-        kw_lists.clear()
-        answer_words.clear()
-        variant_arrays.clear()
-        variant_texts.clear()
-        # From here on a look-up must not add the question's words: no default (and no
-        # copy into a plain dict, which would double the vocabulary's memory for a moment).
-        char_ids.default_factory = None
+        # Keywords repeat across entries (templated FAQs): each is prepared once.
+        keywords = _Prepared(prepare)
+        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        stream = _word_stream(
+            entries, self.phrasings, self.entry_rows, keywords, prepare, word_ids.__getitem__
+        )
+        # From here on a look-up must not add the question's words.
         word_ids.default_factory = None
-        self.char_ids: dict[str, int] | _Vocabulary = char_ids
-        if len(char_ids) > COMPACT_VOCABULARY:
-            # Before the postings are made: its memory is then reused, not added to.
-            self.char_ids = _Vocabulary(char_ids)
-            char_ids.clear()
         self.word_ids: dict[str, int] = word_ids
+        self.variant_words = stream.variant_words
 
-        # --- character n-grams: IDF, entry postings, phrasing vectors
-        n_chars = len(self.char_ids)
-        self.post_off = _offsets(char_tok, n_chars)
-        df = map(sub, self.post_off[1:], self.post_off)
-        # A frequency is at most n: the IDF of each possible one, looked up per token.
-        idf_of = [math.log((n + 1) / (d + 1)) + 1.0 for d in range(n + 1)]
-        self.idf = array("f", map(idf_of.__getitem__, df))
+        # --- character n-grams: IDF, entry postings, phrasing rows
+        char_index, word_index = _builders(len(self.phrasings))
+        chars = char_index(entries, self.phrasings, self.entry_rows, keywords)
+        keywords.clear()
+        self.char_ids = chars.ids
+        self.idf = chars.idf
+        self.post_off, self.post_ids, self.post_w = chars.post_off, chars.post_ids, chars.post_w
+        self.row_start, self.row_tok = chars.row_start, chars.row_tok
+        self._row_repeats = chars.row_repeats
+        del chars
         # A token the FAQ never uses is as informative as the rarest one: counting it in
         # the question's norm is what lowers the score of off-topic questions.
         self.unknown_idf = math.log(n + 1) + 1.0
-        idf = self.idf
-        # Sublinear term frequency: ten phrasings sharing a word is not ten times the
-        # evidence. An entry's weight: tf * idf / the length of its vector, worked out
-        # bag by bag, then put in place by token.
-        tf = _tf_table(char_count)
-        weights = array("f")
-        bags = zip(_bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True)
-        for ts, cs in bags:
-            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts)))
-            weights.extend(map(truediv, ws, repeat(_length(ws))))
-        del char_count, bags
-        total = len(char_tok)
-        # One big array at a time: each is let go as soon as it is used up.
-        self.post_w = _scatter(array("f", bytes(4 * total)), char_tok, self.post_off, weights)
-        del weights
-        self.post_ids = _scatter(
-            _entry_array(n, total), char_tok, self.post_off, _entries(char_sizes)
-        )
-        del char_tok, char_sizes
-        self.row_start = row_start
-        self.row_tok = row_tok
-        self._row_repeats = row_repeats
         # Phrasing vectors are read only for a question's few candidate entries: each
         # entry's are weighted on first use (`_row_weights`), not all at build.
         self._row_w: dict[int, array[float]] = {}
@@ -462,38 +590,19 @@ class Index:
         self._asks: dict[int, dict[str, float]] = {}
 
         # --- words: BM25 postings and IDF
-        self.wpost_off = _offsets(word_tok, len(self.word_ids))
-        wdf = map(sub, self.wpost_off[1:], self.wpost_off)
-        # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
-        widf_of = [math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in range(n + 1)]
-        self.widf = array("f", map(widf_of.__getitem__, wdf))
+        words_ = word_index(stream, len(word_ids))
+        del stream
+        self.widf = words_.idf
+        self.wpost_off, self.wpost_ids, self.wpost_w = (
+            words_.post_off,
+            words_.post_ids,
+            words_.post_w,
+        )
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
-        entry_len = list(map(sum, _bags(word_count, word_sizes)))
-        avg_len = (sum(entry_len) / n) if n else 1.0
-        norm_len = [
-            BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len
-        ]
-        # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
-        bm25 = map(
-            truediv,
-            map(
-                mul,
-                map(self.widf.__getitem__, word_tok),
-                map(mul, word_count, repeat(BM25_K1 + 1)),
-            ),
-            map(add, word_count, chain.from_iterable(map(repeat, norm_len, word_sizes))),
-        )
-        total = len(word_tok)
-        self.wpost_w = _scatter(array("f", bytes(4 * total)), word_tok, self.wpost_off, bm25)
-        self.wpost_ids = _scatter(
-            _entry_array(n, total), word_tok, self.wpost_off, _entries(word_sizes)
-        )
         # Which words each entry uses anywhere (`_cover`) is read for a question's few
         # candidates only: kept as the bags' word ids, sorted on first use.
-        self._word_tok = word_tok
-        self._word_bounds = array("i", accumulate(word_sizes, initial=0))
+        self._word_tok, self._word_bounds = words_.tok, words_.bounds
         self._covers: dict[int, array[int]] = {}
-        del word_count, word_sizes
 
     # ------------------------------------------------------------------ query side
 
