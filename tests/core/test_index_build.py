@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from array import array
 
-from bot.core.matcher import _offsets, _scatter, _Vocabulary
+from bot.core.index_build import Vocabulary, _offsets, _scatter
 
 
 def test_vocabulary_looks_up_as_the_dict_it_was_made_from() -> None:
@@ -15,7 +15,7 @@ def test_vocabulary_looks_up_as_the_dict_it_was_made_from() -> None:
     tokens = [*chars, *(a + b for a in chars for b in chars), "drg", "16", "ab"]
     rng.shuffle(tokens)
     ids = {t: i for i, t in enumerate(tokens[:60])}
-    vocabulary = _Vocabulary(ids)
+    vocabulary = Vocabulary(ids)
     assert len(vocabulary) == len(ids)
     for t in [*tokens, "长护", "长x", "x长", "长护险", "", "a", "dr"]:
         assert vocabulary.get(t) == ids.get(t), t
