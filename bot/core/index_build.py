@@ -91,6 +91,16 @@ class Vocabulary:
             first: ("".join(map(itemgetter(1), same)), at) for first, (same, at) in groups.items()
         }
 
+    @classmethod
+    def of(
+        cls, size: int, bigrams: dict[str, tuple[str, array[int]]], other: dict[str, int]
+    ) -> Vocabulary:
+        """One made of its parts, as `__init__` makes them from a dict (the numpy build
+        makes them from its arrays, without the dict)."""
+        out = cls.__new__(cls)
+        out._size, out._bigrams, out._other = size, bigrams, other
+        return out
+
     def get(self, token: str) -> int | None:
         """The token's id, or None for a token the FAQ never uses."""
         if not _is_bigram(token):
@@ -223,26 +233,74 @@ def keyword_chars(keywords: Prepared, cid: Callable[[str], int]) -> _KeywordIds:
     return _KeywordIds(lambda kw: list(set(map(cid, tokens(keywords[kw])))))
 
 
-class WordStream(NamedTuple):
-    """Every entry's words, entry after entry: the input of both word builds."""
+class WordBags(NamedTuple):
+    """Each entry's bag of words (BM25's documents), entry after entry."""
 
-    ids: array[int]  # each entry's words: its phrasings', then its keywords'
-    sizes: array[int]  # how many words each entry has
-    # Per entry, per variant (in the entry's order): the sorted word ids its answer uses,
-    # in either language. What the answer shown for a place talks about.
-    variant_words: list[list[array[int]]]
+    tok: array[int]  # each entry's distinct words, in order of first use
+    counts: array[int]  # how many times the entry uses each
+    sizes: array[int]  # how many distinct words each entry has
+    lengths: array[int]  # how many words each entry has (BM25's document length)
 
 
-def word_stream(
+class BagCounter(Protocol):
+    """Counts each entry's words into its bag, entry after entry. A segmenter piece's
+    words are given ids (in order of first use) when the piece is added."""
+
+    def pieces(self, pieces: list[str]) -> None:
+        """Adds the words of the entry's segmenter pieces."""
+
+    def words(self, ids: list[int]) -> None:
+        """Adds more of the entry's words (its keywords')."""
+
+    def close(self) -> None:
+        """The entry's bag is complete: the next words are the next entry's."""
+
+    def bags(self) -> WordBags:
+        """Every entry's bag."""
+        ...
+
+
+class _CounterBags:
+    """`BagCounter` in plain Python: a `Counter` per entry."""
+
+    def __init__(self, wid: Callable[[str], int]) -> None:
+        # Each segmenter piece's word ids, worked out on its first use (in the order of
+        # the words, as ids are given): a FAQ's million pieces are then one look-up each.
+        self._piece_ids = _PieceIds(wid).__getitem__
+        self._bag: Counter[int] = Counter()
+        self._out = WordBags(array("i"), array("i"), array("i"), array("i"))
+
+    def pieces(self, pieces: list[str]) -> None:
+        self._bag.update(chain.from_iterable(map(self._piece_ids, pieces)))
+
+    def words(self, ids: list[int]) -> None:
+        self._bag.update(ids)
+
+    def close(self) -> None:
+        bag, out = self._bag, self._out
+        out.tok.extend(bag.keys())
+        out.counts.extend(bag.values())
+        out.sizes.append(len(bag))
+        out.lengths.append(sum(bag.values()))
+        self._bag = Counter()
+
+    def bags(self) -> WordBags:
+        return self._out
+
+
+def word_bags(
     entries: Sequence[Entry],
     phrasings: list[str],
     entry_rows: list[tuple[int, int]],
     keywords: Prepared,
     prepare: Prepare,
     wid: Callable[[str], int],
-) -> WordStream:
-    """Each entry's words in order, the ids given by `wid` in order of first use: an
-    entry's phrasings', then its keywords', then its answers'."""
+    counter: BagCounter,
+) -> tuple[WordBags, list[list[array[int]]]]:
+    """Each entry's bag of words (its phrasings', then its keywords'), and per entry, per
+    variant (in the entry's order) the sorted word ids its answer uses, in either
+    language: what the answer shown for a place talks about. Word ids are given by `wid`
+    in order of first use: an entry's phrasings', keywords', then answers'."""
     keyword_words = _KeywordIds(lambda kw: list(map(wid, words(keywords[kw]))))
     # Templated FAQs repeat whole answers: one array per distinct set of words, found
     # once per distinct variant (its answer in every language).
@@ -266,20 +324,15 @@ def word_stream(
             variant_texts[answers] = out
         return out
 
-    # Each segmenter piece's word ids, worked out on its first use (in the order of the
-    # words, as ids are given): a FAQ's million pieces are then one look-up each.
-    piece_ids = _PieceIds(wid).__getitem__
-    ids, sizes = array("i"), array("i")
     variant_words: list[list[array[int]]] = []
     for entry, (r0, r1) in zip(entries, entry_rows, strict=True):
-        before = len(ids)
         # The entry's phrasings segmented in one call (a space separates them, and the
         # segmenter never joins across a space).
-        ids.extend(chain.from_iterable(map(piece_ids, pieces(" ".join(phrasings[r0:r1])))))
-        ids.extend(keyword_words(entry.keywords))
-        sizes.append(len(ids) - before)
+        counter.pieces(pieces(" ".join(phrasings[r0:r1])))
+        counter.words(keyword_words(entry.keywords))
+        counter.close()
         variant_words.append([variant_array(tuple(v.answer.values())) for v in entry.variants])
-    return WordStream(ids, sizes, variant_words)
+    return counter.bags(), variant_words
 
 
 class Chars(NamedTuple):
@@ -400,35 +453,37 @@ class Words(NamedTuple):
     bounds: array[int]
 
 
-def word_index(stream: WordStream, vocab_size: int) -> Words:
+def word_index(bags: WordBags, vocab_size: int) -> Words:
     """The word side, in plain Python: BM25 over each entry's bag of words."""
-    n = len(stream.sizes)
-    word_tok, word_count, word_sizes = array("i"), array("i"), array("i")
-    for wbag in map(Counter, _bags(stream.ids, stream.sizes)):
-        word_tok.extend(wbag.keys())
-        word_count.extend(wbag.values())
-        word_sizes.append(len(wbag))
-    wpost_off = _offsets(word_tok, vocab_size)
+    n = len(bags.sizes)
+    wpost_off = _offsets(bags.tok, vocab_size)
     widf_of = widf_table(n)
     widf = array("f", map(widf_of.__getitem__, map(sub, wpost_off[1:], wpost_off)))
-    norm_len = norm_lengths(list(map(sum, _bags(word_count, word_sizes))))
+    norm_len = norm_lengths(bags.lengths)
     # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
     bm25 = map(
         truediv,
         map(
             mul,
-            map(widf.__getitem__, word_tok),
-            map(mul, word_count, repeat(BM25_K1 + 1)),
+            map(widf.__getitem__, bags.tok),
+            map(mul, bags.counts, repeat(BM25_K1 + 1)),
         ),
-        map(add, word_count, chain.from_iterable(map(repeat, norm_len, word_sizes))),
+        map(add, bags.counts, chain.from_iterable(map(repeat, norm_len, bags.sizes))),
     )
-    total = len(word_tok)
-    wpost_w = _scatter(array("f", bytes(4 * total)), word_tok, wpost_off, bm25)
-    wpost_ids = _scatter(entry_array(n, total), word_tok, wpost_off, _entries(word_sizes))
-    bounds = array("i", accumulate(word_sizes, initial=0))
-    return Words(widf, wpost_off, wpost_ids, wpost_w, word_tok, bounds)
+    total = len(bags.tok)
+    wpost_w = _scatter(array("f", bytes(4 * total)), bags.tok, wpost_off, bm25)
+    wpost_ids = _scatter(entry_array(n, total), bags.tok, wpost_off, _entries(bags.sizes))
+    bounds = array("i", accumulate(bags.sizes, initial=0))
+    return Words(widf, wpost_off, wpost_ids, wpost_w, bags.tok, bounds)
 
 
-# Each side's build from the entries (or their words): the same arrays either way.
-CharBuild = Callable[[Sequence[Entry], list[str], list[tuple[int, int]], Prepared], Chars]
-WordBuild = Callable[[WordStream, int], Words]
+class Build(NamedTuple):
+    """A way to build an index's arrays (each gives the same arrays)."""
+
+    chars: Callable[[Sequence[Entry], list[str], list[tuple[int, int]], Prepared], Chars]
+    counter: Callable[[Callable[[str], int]], BagCounter]  # given `wid`
+    words: Callable[[WordBags, int], Words]  # given the vocabulary's size
+
+
+PLAIN = Build(char_index, _CounterBags, word_index)
+

@@ -41,17 +41,15 @@ from rapidfuzz import fuzz, process
 from bot.core.asks import asks
 from bot.core.index_build import (
     BM25_K1,
-    CharBuild,
+    PLAIN,
+    Build,
     Prepare,
     Prepared,
-    WordBuild,
-    char_index,
     per_posting,
     prepare_many,
     tf_table,
     vector_length,
-    word_index,
-    word_stream,
+    word_bags,
 )
 from bot.core.kb import KnowledgeBase
 from bot.core.normalize import tokens
@@ -72,6 +70,9 @@ PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy,
 # ranks as well as 6,000 (top-1 0.982 at 1,000 entries, 0.968 at 10,000) and answers
 # sooner (p99 6.5 -> 5.7 ms and 11.3 -> 9.9 ms); 2,000 starts to lose top-1.
 POSTINGS_BUDGET = 3000
+# A FAQ of at least this many phrasings (after preparing: empty ones are no rows) has its
+# index built with numpy (index_build_np.py): the same arrays, several times sooner.
+NUMPY_BUILD = 10_000
 # A question of at most this many words, each used by at least this share of the FAQ's
 # entries, names a topic rather than asks a question (医保, 异地就医, 备案: 7% and more of
 # the real FAQ's entries use each; the rarer words of a real question, 乳腺癌 or 签约, none).
@@ -121,9 +122,14 @@ def _unit_rows(
     return array("f", map(truediv, out, per_posting(lengths, starts)))
 
 
-def _builders(phrasings: int) -> tuple[CharBuild, WordBuild]:
-    """How a FAQ of this many phrasings is indexed."""
-    return char_index, word_index
+def _build_for(phrasings: int) -> Build:
+    """How a FAQ of this many phrasings is indexed: in plain Python, or (a large one) with
+    numpy, imported only then: a small FAQ's start-up does not pay for it."""
+    if phrasings < NUMPY_BUILD:
+        return PLAIN
+    from bot.core import index_build_np
+
+    return index_build_np.BUILD
 
 
 class Index:
@@ -164,19 +170,10 @@ class Index:
 
         # Keywords repeat across entries (templated FAQs): each is prepared once.
         keywords = Prepared(prepare)
-        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        stream = word_stream(
-            entries, self.phrasings, self.entry_rows, keywords, prepare, word_ids.__getitem__
-        )
-        # From here on a look-up must not add the question's words.
-        word_ids.default_factory = None
-        self.word_ids: dict[str, int] = word_ids
-        self.variant_words = stream.variant_words
+        build = _build_for(len(self.phrasings))
 
         # --- character n-grams: IDF, entry postings, phrasing rows
-        build_chars, build_words = _builders(len(self.phrasings))
-        chars = build_chars(entries, self.phrasings, self.entry_rows, keywords)
-        keywords.clear()
+        chars = build.chars(entries, self.phrasings, self.entry_rows, keywords)
         self.char_ids = chars.ids
         self.idf = chars.idf
         self.post_off, self.post_ids, self.post_w = chars.post_off, chars.post_ids, chars.post_w
@@ -193,9 +190,19 @@ class Index:
         # Per entry, on first use: the share of its phrasings asking each kind of answer.
         self._asks: dict[int, dict[str, float]] = {}
 
-        # --- words: BM25 postings and IDF
-        words_ = build_words(stream, len(word_ids))
-        del stream
+        # --- words: BM25 postings and IDF (after the n-grams: the two sides' ids are
+        # their own, and the one side's big arrays are let go before the other's)
+        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        wid = word_ids.__getitem__
+        bags, self.variant_words = word_bags(
+            entries, self.phrasings, self.entry_rows, keywords, prepare, wid, build.counter(wid)
+        )
+        keywords.clear()
+        # From here on a look-up must not add the question's words.
+        word_ids.default_factory = None
+        self.word_ids: dict[str, int] = word_ids
+        words_ = build.words(bags, len(word_ids))
+        del bags
         self.widf = words_.idf
         self.wpost_off, self.wpost_ids, self.wpost_w = (
             words_.post_off,
