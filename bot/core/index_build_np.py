@@ -185,6 +185,41 @@ def _word_texts(numbers: NDArray[np.uint64]) -> list[str]:
     return [text[k : k + _SHORT_WORD].rstrip("\0") for k in range(0, len(text), _SHORT_WORD)]
 
 
+class _SortedMap:
+    """Keys to values, as two arrays sorted by key: looked up, and added to, a block of
+    keys at a time."""
+
+    def __init__(self, keys: type[np.unsignedinteger[Any]], values: type[np.signedinteger[Any]]):
+        self._keys = np.zeros(0, keys)
+        self._values = np.zeros(0, values)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def find(self, keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
+        """The values of `keys` (distinct, ascending), and the positions of those not
+        found (their values are left undefined)."""
+        at = np.searchsorted(self._keys, keys)
+        found = np.zeros(len(keys), np.bool_)
+        inside = at < len(self._keys)
+        found[inside] = self._keys[at[inside]] == keys[inside]
+        out = np.empty(len(keys), self._values.dtype)
+        out[found] = self._values[at[found]]
+        return out, np.flatnonzero(~found)
+
+    def add(self, keys: NDArray[Any], values: NDArray[Any]) -> None:
+        """New keys (distinct, ascending) with their values."""
+        at = np.searchsorted(self._keys, keys)
+        self._keys = np.insert(self._keys, at, keys)
+        self._values = np.insert(self._values, at, values)
+
+    def inverse(self) -> NDArray[Any]:
+        """The keys by value (the values being 0..n-1)."""
+        out = np.empty(len(self._keys), self._keys.dtype)
+        out[self._values] = self._keys
+        return out
+
+
 class _LatinWords:
     """The Latin words of the phrasings: each word's token (`latin_token`) numbered by
     `latin`, worked out once per distinct word, not once per word."""
@@ -192,7 +227,8 @@ class _LatinWords:
     def __init__(self, latin: dict[str, int]) -> None:
         self._latin = latin
         self._longs: dict[str, int] = {}  # a long word's number, from _LONG_WORD
-        self._token: dict[int, int] = {}  # a word's token's number (-1: none) by the word's
+        # Each word's token's number (-1: none), by the word's.
+        self._token = _SortedMap(np.uint64, np.int64)
 
     def tokens(
         self, text: str, cps: NDArray[np.uint32], classes: NDArray[np.uint8]
@@ -210,22 +246,23 @@ class _LatinWords:
             word = text[int(starts[k]) : int(starts[k] + lengths[k])]
             numbers[k] = _LONG_WORD + self._longs.setdefault(word, len(self._longs))
         distinct, inverse = np.unique(numbers, return_inverse=True)
-        token = np.array(self._numbers(distinct.tolist()), np.int64)[inverse]
+        token = self._numbers(distinct)[inverse]
         kept = token >= 0  # a single letter gives no token
         return starts[kept], (_LATIN_BASE + token[kept]).astype(np.uint32)
 
-    def _numbers(self, words: list[int]) -> list[int]:
+    def _numbers(self, words: NDArray[np.uint64]) -> NDArray[np.int64]:
         """The number of each word's token (-1 for none), words given by their numbers
-        (ascending: the long ones last)."""
-        out = list(map(self._token.get, words))
-        new = [k for k, t in enumerate(out) if t is None]
-        if new:
+        (distinct, ascending: the long ones last)."""
+        out, new = self._token.find(words)
+        if len(new):
+            fresh = words[new]
+            short = fresh[fresh < _LONG_WORD]
             longs = list(self._longs)
-            short = np.array([words[k] for k in new if words[k] < _LONG_WORD], np.uint64)
-            texts = _word_texts(short) + [longs[words[k] - _LONG_WORD] for k in new[len(short) :]]
-            for k, token in zip(new, map(latin_token, texts), strict=True):
-                out[k] = self._token[words[k]] = self._latin[token] if token else -1
-        return out  # type: ignore[return-value]
+            texts = _word_texts(short)
+            texts += [longs[w - _LONG_WORD] for w in fresh[len(short) :].tolist()]
+            out[new] = [self._latin[t] if t else -1 for t in map(latin_token, texts)]
+            self._token.add(fresh, out[new])
+        return out
 
 
 class _Tokens(NamedTuple):
@@ -284,35 +321,25 @@ def _key(token: str, latin: dict[str, int]) -> int:
 
 
 class _Ids:
-    """Token keys' ids, given in order of first use as the stream is read, block by block:
-    the keys seen so far, sorted, beside their ids."""
+    """Token keys' ids, given in order of first use as the stream is read, block by
+    block."""
 
     def __init__(self) -> None:
-        self._keys = np.zeros(0, np.uint32)
-        self._ids = np.zeros(0, np.int32)
+        self._ids = _SortedMap(np.uint32, np.int32)
 
     def of(self, keys: NDArray[np.uint32], first: NDArray[np.intp]) -> NDArray[np.int32]:
         """The ids of a block's distinct keys (ascending), each new one given the next id
         in order of its first place in the block (`first`)."""
-        at = np.searchsorted(self._keys, keys)
-        known = np.zeros(len(keys), np.bool_)
-        inside = at < len(self._keys)
-        known[inside] = self._keys[at[inside]] == keys[inside]
-        out = np.empty(len(keys), np.int32)
-        out[known] = self._ids[at[known]]
-        new = np.flatnonzero(~known)
+        out, new = self._ids.find(keys)
         rank = np.empty(len(new), np.int32)
         rank[np.argsort(first[new])] = np.arange(len(new), dtype=np.int32)
-        out[new] = len(self._keys) + rank
-        self._keys = np.insert(self._keys, at[new], keys[new])
-        self._ids = np.insert(self._ids, at[new], out[new])
+        out[new] = len(self._ids) + rank
+        self._ids.add(keys[new], out[new])
         return out
 
     def keys(self) -> NDArray[np.uint32]:
         """Each id's key."""
-        out = np.empty(len(self._keys), np.uint32)
-        out[self._ids] = self._keys
-        return out
+        return self._ids.inverse()
 
 
 def _keyword_uses(entries: Sequence[Entry], keywords: Prepared) -> dict[int, list[str]]:
@@ -333,6 +360,8 @@ def _inserted(
 ) -> tuple[NDArray[Any], NDArray[np.intp]]:
     """Parts of `values` (of these sizes, one after another), each followed by its
     `extra`, and where the extras went."""
+    if not any(extra):
+        return values, np.zeros(0, np.intp)
     at = np.repeat(_bounds(sizes)[1:], [len(e) for e in extra])
     out = np.insert(values, at, np.array([v for e in extra for v in e], values.dtype))
     return out, at + np.arange(len(at))
