@@ -103,6 +103,28 @@ def _zeros(typecode: str, size: int) -> tuple[array[Any], NDArray[Any]]:
     return out, np.frombuffer(out, _DTYPES[typecode])
 
 
+class _Gathered:
+    """An `array.array` gathered block by block: the blocks' parts are kept, and joined
+    once at the end. (Arrays grown side by side would move past each other as they grow,
+    leaving holes that the process keeps.)"""
+
+    def __init__(self, typecode: str) -> None:
+        self._typecode = typecode
+        self._parts: list[NDArray[Any]] = []
+
+    def add(self, values: NDArray[Any]) -> None:
+        self._parts.append(np.asarray(values, _DTYPES[self._typecode]))
+
+    def array(self) -> array[Any]:
+        out, view = _zeros(self._typecode, sum(map(len, self._parts)))
+        at = 0
+        for part in self._parts:
+            view[at : at + len(part)] = part
+            at += len(part)
+        self._parts.clear()
+        return out
+
+
 def _starts(a: NDArray[Any]) -> NDArray[np.bool_]:
     """Where a new value begins in `a` (the first element, and each that differs from the
     one before it)."""
@@ -613,7 +635,8 @@ class _BlockBags:
         self._code = self._codes.__getitem__
         self._block: list[int] = []  # the block's codes, entry after entry
         self._ends: list[int] = []  # where each of the block's entries ends in it
-        self._out = WordBags(array("i"), array("i"), array("i"), array("i"))
+        # The bags (`WordBags`'s fields), gathered.
+        self._out = [_Gathered("i") for _ in WordBags._fields]
 
     def pieces(self, pieces: list[str]) -> None:
         self._block += map(self._code, pieces)
@@ -628,7 +651,7 @@ class _BlockBags:
 
     def bags(self) -> WordBags:
         self._count()
-        return self._out
+        return WordBags(*(part.array() for part in self._out))
 
     def _count(self) -> None:
         """The block's bags, counted and added."""
@@ -647,10 +670,10 @@ class _BlockBags:
             ids[at] = [w for m in many for w in m]
         sizes = _part_sums(width, parts)
         tok, counts, distinct = _counted(ids, sizes)
-        _append(self._out.tok, tok)
-        _append(self._out.counts, counts)
-        _append(self._out.sizes, distinct)
-        _append(self._out.lengths, sizes)
+        self._out[0].add(tok)
+        self._out[1].add(counts)
+        self._out[2].add(distinct)
+        self._out[3].add(sizes)
 
 
 def word_index(bags: WordBags, vocab_size: int) -> Words:
