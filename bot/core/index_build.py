@@ -486,4 +486,3 @@ class Build(NamedTuple):
 
 
 PLAIN = Build(char_index, _CounterBags, word_index)
-

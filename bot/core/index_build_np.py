@@ -288,6 +288,8 @@ class _LatinWords:
 
 
 class _Tokens(NamedTuple):
+    """Phrasings' tokens, as keys."""
+
     keys: NDArray[np.uint32]  # every phrasing's tokens in `tokens` order, row after row
     sizes: NDArray[np.int64]  # how many tokens each row has
 
@@ -395,6 +397,8 @@ def _part_sums(values: NDArray[np.int64], sizes: NDArray[np.int64]) -> NDArray[n
 
 
 class _Rows(NamedTuple):
+    """`Chars`' rows: each phrasing's distinct n-grams (`row_*` there)."""
+
     start: array[int]
     tok: array[int]
     repeats: array[int]
@@ -516,15 +520,17 @@ def _bm25(bags: _Bags, idf: NDArray[np.float32], entry_len: Sequence[int]) -> _W
 
 
 class _Postings(NamedTuple):
+    """Entry postings by token: off[t]:off[t + 1] of ids and w."""
+
     off: array[int]
     ids: array[int]
     w: array[float]
 
 
-def _postings(bags: _Bags, weigh: _Weigh, vocab_size: int, typecode: str) -> _Postings:
+def _postings(bags: _Bags, df: NDArray[np.int64], weigh: _Weigh, typecode: str) -> _Postings:
     """The bags' elements by token, then entry, with their weights: a counting sort, block
-    by block of entries (each token's next free place is its cursor)."""
-    df = np.bincount(bags.tok, minlength=vocab_size)
+    by block of entries (each token's next free place is its cursor). `df`: how many bags
+    use each token."""
     off = _bounds(df)
     cursor = off[:-1].copy()
     post_ids, ids_view = _zeros(typecode, len(bags.tok))
@@ -590,9 +596,7 @@ def char_index(
     del ids, latin
     df = np.bincount(bags.tok, minlength=len(vocabulary))
     idf = np.array(idf_table(n))[df].astype(np.float32)
-    del df
-    weigh = _unit_weights(bags, idf)
-    postings = _postings(bags, weigh, len(vocabulary), entry_array(n, 0).typecode)
+    postings = _postings(bags, df, _unit_weights(bags, idf), entry_array(n, 0).typecode)
     return Chars(
         vocabulary,
         rows.start,
@@ -682,8 +686,7 @@ def word_index(bags: WordBags, vocab_size: int) -> Words:
     counted = _Bags.of(bags.tok, bags.counts, bags.sizes)
     df = np.bincount(counted.tok, minlength=vocab_size)
     idf = np.array(widf_table(n))[df].astype(np.float32)
-    weigh = _bm25(counted, idf, bags.lengths)
-    postings = _postings(counted, weigh, vocab_size, entry_array(n, 0).typecode)
+    postings = _postings(counted, df, _bm25(counted, idf, bags.lengths), entry_array(n, 0).typecode)
     return Words(
         _to_array("f", idf),
         postings.off,

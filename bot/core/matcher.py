@@ -71,7 +71,10 @@ PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy,
 # sooner (p99 6.5 -> 5.7 ms and 11.3 -> 9.9 ms); 2,000 starts to lose top-1.
 POSTINGS_BUDGET = 3000
 # A FAQ of at least this many phrasings (after preparing: empty ones are no rows) has its
-# index built with numpy (index_build_np.py): the same arrays, several times sooner.
+# index built with numpy (index_build_np.py): the same arrays, several times sooner. Its
+# import (60-110 ms, 14 MB) is repaid from about 3,500 phrasings on (200 synthetic entries:
+# 0.22 s either way); from 10,000 it is a third of the build (600 entries, 10,234
+# phrasings: 0.63 -> 0.43 s, the import included), and the real FAQ (1,875) is far below.
 NUMPY_BUILD = 10_000
 # A question of at most this many words, each used by at least this share of the FAQ's
 # entries, names a topic rather than asks a question (医保, 异地就医, 备案: 7% and more of
