@@ -1,7 +1,8 @@
 """Gather evidence of how well each FAQ entry fits a normalized question.
 
 Pure: an `Index` is built once per knowledge base (all phrasings normalized, tokenized and
-segmented at load); `Index.evidence` is then a few posting-list walks and one rapidfuzz call.
+segmented at load; its arrays by index_build.py, or for a large FAQ index_build_np.py);
+`Index.evidence` is then a few posting-list walks and one rapidfuzz call.
 What only a question's few candidate entries need (each phrasing's own vector, the set of
 words an entry uses) is made per entry on first use and kept.
 
