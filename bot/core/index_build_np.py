@@ -300,7 +300,8 @@ def _row_tokens(texts: list[str], words: _LatinWords) -> _Tokens:
     rows = len(texts)
     # Joined by newlines, a separator no phrasing has.
     text = "\n".join(texts)
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    encoded = text.encode("utf-32-le", "surrogatepass")
+    cps = np.frombuffer(encoded, "<u4").astype(np.uint32, copy=False)
     classes = _CLASS[cps]
     row_start = _bounds(np.fromiter(map(len, texts), np.int64, rows) + 1)[:-1]
     # The CJK runs: their characters' places in the text, where each run starts there.
@@ -571,7 +572,7 @@ def _vocabulary(keys: NDArray[np.uint32], latin_words: list[str]) -> dict[str, i
     ids = np.flatnonzero(bigram)
     ids = ids[np.argsort(keys[ids] >> 16, kind="stable")]
     grouped = keys[ids]
-    seconds = (grouped & 0xFFFF).tobytes().decode("utf-32-le")
+    seconds = (grouped & 0xFFFF).astype("<u4").tobytes().decode("utf-32-le")
     bounds = [*np.flatnonzero(_starts(grouped >> 16)).tolist(), len(ids)]
     spans = sorted(pairwise(bounds), key=lambda ab: int(ids[ab[0]]))
     bigrams = {
