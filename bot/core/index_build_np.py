@@ -219,8 +219,8 @@ class _SortedMap:
         return len(self._keys)
 
     def find(self, keys: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
-        """The values of `keys` (distinct, ascending), and the positions of those not
-        found (their values are left undefined)."""
+        """The values of `keys`, and the positions of those not found (their values are
+        left undefined)."""
         at = np.searchsorted(self._keys, keys)
         found = np.zeros(len(keys), np.bool_)
         inside = at < len(self._keys)
@@ -267,24 +267,22 @@ class _LatinWords:
         for k in np.flatnonzero(lengths > _SHORT_WORD).tolist():
             word = text[int(starts[k]) : int(starts[k] + lengths[k])]
             numbers[k] = _LONG_WORD + self._longs.setdefault(word, len(self._longs))
-        distinct, inverse = np.unique(numbers, return_inverse=True)
-        token = self._numbers(distinct)[inverse]
+        token, new = self._token.find(numbers)
+        if len(new):
+            fresh = np.unique(numbers[new])
+            self._token.add(fresh, np.array(self._numbers(fresh), np.int64))
+            token[new] = self._token.find(numbers[new])[0]
         kept = token >= 0  # a single letter gives no token
         return starts[kept], (_LATIN_BASE + token[kept]).astype(np.uint32)
 
-    def _numbers(self, words: NDArray[np.uint64]) -> NDArray[np.int64]:
+    def _numbers(self, words: NDArray[np.uint64]) -> list[int]:
         """The number of each word's token (-1 for none), words given by their numbers
-        (distinct, ascending: the long ones last)."""
-        out, new = self._token.find(words)
-        if len(new):
-            fresh = words[new]
-            short = fresh[fresh < _LONG_WORD]
-            longs = list(self._longs)
-            texts = _word_texts(short)
-            texts += [longs[w - _LONG_WORD] for w in fresh[len(short) :].tolist()]
-            out[new] = [self._latin[t] if t else -1 for t in map(latin_token, texts)]
-            self._token.add(fresh, out[new])
-        return out
+        (ascending: the long ones last)."""
+        short = words[words < _LONG_WORD]
+        longs = list(self._longs)
+        texts = _word_texts(short)
+        texts += [longs[w - _LONG_WORD] for w in words[len(short) :].tolist()]
+        return [self._latin[t] if t else -1 for t in map(latin_token, texts)]
 
 
 class _Tokens(NamedTuple):
