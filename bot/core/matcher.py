@@ -1,7 +1,8 @@
 """Gather evidence of how well each FAQ entry fits a normalized question.
 
 Pure: an `Index` is built once per knowledge base (all phrasings normalized, tokenized and
-segmented at load); `Index.evidence` is then a few posting-list walks and one rapidfuzz call.
+segmented at load; its arrays by index_build.py, or for a large FAQ index_build_np.py);
+`Index.evidence` is then a few posting-list walks and one rapidfuzz call.
 What only a question's few candidate entries need (each phrasing's own vector, the set of
 words an entry uses) is made per entry on first use and kept.
 
@@ -29,32 +30,38 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, compress, count, repeat
-from operator import add, itemgetter, mul, ne, sub, truediv
-from typing import Protocol, TypeVar
+from itertools import accumulate, compress, count, repeat
+from operator import mul, sub, truediv
 
 from rapidfuzz import fuzz, process
 
 from bot.core.asks import asks
+from bot.core.index_build import (
+    BM25_K1,
+    PLAIN,
+    Build,
+    Prepare,
+    Prepared,
+    per_posting,
+    prepare_many,
+    tf_table,
+    vector_length,
+    word_bags,
+)
 from bot.core.kb import KnowledgeBase
 from bot.core.normalize import tokens
-from bot.core.words import content, pieces, words
+from bot.core.words import words
 
-# Keywords count this many times over a phrasing's words: an admin listed them as evidence.
-KEYWORD_BOOST = 2
 # How many entries by each first-pass score (n-gram cosine, BM25) get the costlier
 # phrasing-level comparisons. Out of fold 3 and 4 are alike (right 0.888 / 0.885, wrong
 # 0.010 both, at the same thresholds) and 3 answers a long question 20% sooner.
 CANDIDATES = 3
 # rapidfuzz scores below this are treated as no resemblance at all.
 FUZZ_CUTOFF = 30.0
-# BM25's usual constants: term-frequency saturation and document-length normalization.
-BM25_K1 = 1.2
-BM25_B = 0.75
 # Weights of the first-pass score that orders candidates and measures the margin to the
 # runner-up; the calibrated confidence (confidence.py) makes the decision.
 PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy, BM25
@@ -64,6 +71,12 @@ PRESCORE_WEIGHTS = (0.3, 0.2, 0.2, 0.3)  # entry cosine, phrasing cosine, fuzzy,
 # ranks as well as 6,000 (top-1 0.982 at 1,000 entries, 0.968 at 10,000) and answers
 # sooner (p99 6.5 -> 5.7 ms and 11.3 -> 9.9 ms); 2,000 starts to lose top-1.
 POSTINGS_BUDGET = 3000
+# A FAQ of at least this many phrasings (after preparing: empty ones are no rows) has its
+# index built with numpy (index_build_np.py): the same arrays, several times sooner. Its
+# import (60-110 ms, 14 MB) is repaid from about 3,500 phrasings on (200 synthetic entries:
+# 0.22 s either way); from 10,000 it is a third of the build (600 entries, 10,234
+# phrasings: 0.63 -> 0.43 s, the import included), and the real FAQ (1,875) is far below.
+NUMPY_BUILD = 10_000
 # A question of at most this many words, each used by at least this share of the FAQ's
 # entries, names a topic rather than asks a question (医保, 异地就医, 备案: 7% and more of
 # the real FAQ's entries use each; the rarer words of a real question, 乳腺癌 or 签约, none).
@@ -74,11 +87,6 @@ BROAD_SHARE = 0.05
 # first questions then answer as fast as later ones (p99 5.5 -> 3.6 ms) for 0.6 s more
 # build and a few megabytes. A larger FAQ keeps it lazy, so that its build stays small.
 EAGER_ENTRIES = 2000
-# Phrasings prepared per batch at build (`_prepare_many`).
-PREPARE_BATCH = 4096
-# An n-gram vocabulary larger than this is kept compact (`_Vocabulary`); a smaller one (the
-# real FAQ's, tens of thousands) stays a dict, the fastest look-up.
-COMPACT_VOCABULARY = 100_000
 
 
 @dataclass(frozen=True)
@@ -100,140 +108,6 @@ class Evidence:
         object.__setattr__(self, "prescore", score)  # frozen: set once, here
 
 
-_N = TypeVar("_N", int, float)
-
-
-class Prepare(Protocol):
-    """How the index's texts are made comparable (the engine's normalizer, place names
-    removed): one at a time for questions, in one batch for a FAQ's phrasings."""
-
-    def __call__(self, text: str) -> str: ...
-
-    def many(self, texts: Sequence[str]) -> list[str]:
-        """`[self(t) for t in texts]`, only faster."""
-        ...
-
-
-class _PieceIds(dict[str, tuple[int, ...]]):
-    """Segmenter pieces to the ids of their content words (`words.content`), new words
-    given the next id by `wid`."""
-
-    def __init__(self, wid: Callable[[str], int]) -> None:
-        super().__init__()
-        self._wid = wid
-
-    def __missing__(self, piece: str) -> tuple[int, ...]:
-        out = self[piece] = tuple(map(self._wid, content(piece)))
-        return out
-
-
-class _Vocabulary:
-    """A large FAQ's n-gram ids, compact. A 10,000-entry FAQ has about 450,000 distinct
-    Chinese bigrams: as dict keys, each a string object with its own int, 70 MB. Here the
-    bigrams sharing a first character are one string of their second characters beside
-    an array of their ids: 3 MB. Other tokens (characters, Latin words) stay a dict."""
-
-    __slots__ = ("_bigrams", "_other", "_size")
-
-    def __init__(self, ids: dict[str, int]) -> None:
-        self._size = len(ids)
-        self._other: dict[str, int] = {}
-        # The bigrams by first character, with their ids (the strings themselves, not
-        # their second characters: no new string object per bigram).
-        groups: dict[str, tuple[list[str], array[int]]] = {}
-        for token, i in ids.items():
-            if len(token) == 2 and not token.isascii():  # `_is_bigram`, inline: 500,000 calls
-                group = groups.get(token[0])
-                if group is None:
-                    group = groups[token[0]] = [], array("i")
-                group[0].append(token)
-                group[1].append(i)
-            else:
-                self._other[token] = i
-        self._bigrams = {
-            first: ("".join(map(itemgetter(1), same)), at) for first, (same, at) in groups.items()
-        }
-
-    def get(self, token: str) -> int | None:
-        """The token's id, or None for a token the FAQ never uses."""
-        if not _is_bigram(token):
-            return self._other.get(token)
-        found = self._bigrams.get(token[0])
-        if found is None:
-            return None
-        k = found[0].find(token[1])
-        return found[1][k] if k >= 0 else None
-
-    def __len__(self) -> int:
-        return self._size
-
-
-def _is_bigram(token: str) -> bool:
-    """Whether an n-gram is two Chinese characters (Latin tokens are ASCII)."""
-    return len(token) == 2 and not token.isascii()
-
-
-def _offsets(toks: array[int], vocab_size: int) -> array[int]:
-    """Where each token's postings go in a flat layout of every token's postings: token
-    t's are at offsets[t]:offsets[t + 1].
-
-    One array per kind instead of two array objects per token: a 10,000-entry FAQ has
-    hundreds of thousands of distinct bigrams, most used once. The document frequencies
-    are counted in an array, in one C-level pass (the maps are lazy and pulled in
-    lockstep, so each element's read sees the previous element's write)."""
-    df = array("i", bytes(4 * vocab_size))
-    deque(map(df.__setitem__, toks, map(add, map(df.__getitem__, toks), repeat(1))), maxlen=0)
-    offsets = array("i", [0])
-    offsets.extend(accumulate(df))
-    return offsets
-
-
-def _scatter(
-    out: array[_N], toks: array[int], offsets: array[int], values: Iterable[_N]
-) -> array[_N]:
-    """values[k] put at the next free slot of token toks[k] in `out` (laid out by
-    `offsets`), so each token's postings keep the order of `toks` (the entries' bags one
-    after another: by entry). A counting sort in one C-level pass: each token's cursor is
-    a counter, stepped by `next`. (Its 500,000 counters are a moment's 27 MB, less than
-    the array of every posting's place that they replace.)"""
-    cursors = list(map(count, offsets[:-1]))
-    deque(map(out.__setitem__, map(next, map(cursors.__getitem__, toks)), values), maxlen=0)
-    return out
-
-
-def _entry_array(entries: int, size: int) -> array[int]:
-    """A zeroed array of `size` entry positions: 16-bit while they fit (any FAQ under
-    65,536 entries), half the memory of the postings' entry ids."""
-    typecode = "H" if entries <= 1 << 16 else "i"
-    return array(typecode, bytes(array(typecode).itemsize * size))
-
-
-def _bags(flat: array[int], sizes: array[int]) -> Iterator[array[int]]:
-    """Each entry's part of a flat per-entry array."""
-    bounds = list(accumulate(sizes, initial=0))
-    return map(flat.__getitem__, map(slice, bounds, bounds[1:]))
-
-
-def _entries(sizes: array[int]) -> Iterator[int]:
-    """Each entry's position, repeated along its bag."""
-    return chain.from_iterable(map(repeat, count(), sizes))
-
-
-def _per_posting(values: Sequence[float], offsets: array[int]) -> Iterator[float]:
-    """A per-token value repeated along that token's postings."""
-    return chain.from_iterable(map(repeat, values, map(sub, offsets[1:], offsets)))
-
-
-def _prepare_many(prepare: Prepare, texts: list[str]) -> list[str]:
-    """`prepare.many(texts)` a few thousand texts at a time: as fast, and a batch's
-    joined copies stay a few megabytes, where a 10,000-entry FAQ's at once raise the
-    process's peak by tens of megabytes that it does not give back."""
-    out: list[str] = []
-    for k in range(0, len(texts), PREPARE_BATCH):
-        out += prepare.many(texts[k : k + PREPARE_BATCH])
-    return out
-
-
 @contextmanager
 def _no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: building a large index creates millions of
@@ -248,27 +122,25 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _tf_table(counts: array[int]) -> list[float]:
-    """1 + log(count) for every count up to the largest: looked up at C speed by `map`
-    instead of computed by a Python function per token."""
-    top = max(counts, default=0)
-    return [0.0, *(1.0 + math.log(c) for c in range(1, top + 1))]
-
-
-def _length(ws: Sequence[float]) -> float:
-    """A vector's Euclidean length (1 for an empty one), summed in the vector's order."""
-    return math.sqrt(sum(map(mul, ws, ws))) or 1.0
-
-
 def _unit_rows(
     starts: array[int], toks: array[int], counts: array[int], idf: array[float]
 ) -> array[float]:
     """Each phrasing's tf-idf vector divided by its length, for consecutive rows (those of
     one entry: `starts` are offsets into `toks` and `counts`)."""
-    tf = _tf_table(counts)
+    tf = tf_table(max(counts, default=0))
     out = array("f", map(mul, map(tf.__getitem__, counts), map(idf.__getitem__, toks)))
-    lengths = list(map(_length, map(out.__getitem__, map(slice, starts, starts[1:]))))
-    return array("f", map(truediv, out, _per_posting(lengths, starts)))
+    lengths = list(map(vector_length, map(out.__getitem__, map(slice, starts, starts[1:]))))
+    return array("f", map(truediv, out, per_posting(lengths, starts)))
+
+
+def _build_for(phrasings: int) -> Build:
+    """How a FAQ of this many phrasings is indexed: in plain Python, or (a large one) with
+    numpy, imported only then: a small FAQ's start-up does not pay for it."""
+    if phrasings < NUMPY_BUILD:
+        return PLAIN
+    from bot.core import index_build_np
+
+    return index_build_np.BUILD
 
 
 class Index:
@@ -287,66 +159,6 @@ class Index:
         self.answerable = len(kb.entries)  # positions from here on are declines
         self.entry_ids = [e.id for e in entries]
         n = len(entries)
-        # Token -> dense id; a new token gets the next id, without a Python-level call.
-        char_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
-        cid, wid = char_ids.__getitem__, word_ids.__getitem__
-        # Keywords and answers repeat across entries (templated FAQs, variants): prepare
-        # each such text once, down to its token ids. Phrasings are nearly all distinct
-        # and are not kept.
-        kw_chars: dict[str, list[int]] = {}
-        kw_words: dict[str, list[int]] = {}
-        answer_words: dict[str, frozenset[int]] = {}
-
-        def keyword(kw: str) -> tuple[list[int], list[int]]:
-            """A keyword's distinct token ids (in the order of their set, which is how
-            they have always been added to an entry's bag) and its word ids."""
-            if kw not in kw_chars:
-                text = prepare(kw)
-                kw_chars[kw] = list(set(map(cid, tokens(text))))
-                kw_words[kw] = list(map(wid, words(text)))
-            return kw_chars[kw], kw_words[kw]
-
-        # Templated FAQs repeat whole lists of keywords: their tokens, once per list.
-        kw_lists: dict[tuple[str, ...], tuple[list[int], list[int]]] = {}
-
-        def keywords(kws: tuple[str, ...]) -> tuple[list[int], list[int]]:
-            out = kw_lists.get(kws)
-            if out is None:
-                chars: list[int] = []
-                words_: list[int] = []
-                for kw in kws:
-                    kc, kwd = keyword(kw)
-                    # A keyword counts KEYWORD_BOOST times.
-                    chars.extend(kc * KEYWORD_BOOST)
-                    words_.extend(kwd * KEYWORD_BOOST)
-                out = kw_lists[kws] = chars, words_
-            return out
-
-        # Templated FAQs repeat whole answers: one array per distinct set of words, found
-        # once per distinct variant (its answer in every language).
-        variant_arrays: dict[frozenset[int], array[int]] = {}
-        variant_texts: dict[tuple[str, ...], array[int]] = {}
-
-        def variant_array(answers: tuple[str, ...]) -> array[int]:
-            out = variant_texts.get(answers)
-            if out is None:
-                ids_v = frozenset().union(*map(answer_ids, answers))
-                out = variant_arrays.get(ids_v)
-                if out is None:
-                    out = variant_arrays[ids_v] = array("i", sorted(ids_v))
-                variant_texts[answers] = out
-            return out
-
-        def answer_ids(answer: str) -> frozenset[int]:
-            out = answer_words.get(answer)
-            if out is None:
-                out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
-            return out
-
-        # Each segmenter piece's word ids, worked out on its first use (in the order of
-        # the words, as ids are given): a FAQ's million pieces are then one look-up each.
-        piece_ids = _PieceIds(wid).__getitem__
 
         # Every phrasing of every entry, prepared in one batch; those left empty are no
         # rows.
@@ -356,7 +168,7 @@ class Index:
             for lang_phrasings in entry.questions.values():
                 raw.extend(lang_phrasings)
                 owner.extend(repeat(i, len(lang_phrasings)))
-        prepared = _prepare_many(prepare, raw)
+        prepared = prepare_many(prepare, raw)
         del raw
         self.phrasings: list[str] = list(filter(None, prepared))
         self.phrasing_entry = array("i", compress(owner, prepared))
@@ -367,98 +179,21 @@ class Index:
         self.entry_rows: list[tuple[int, int]] = list(zip([0, *ends[:-1]], ends, strict=True))
         del per_entry, ends
 
-        # Per-entry bags (token ids, counts) one after another, compact until the IDFs
-        # are known.
-        char_tok, char_count, char_sizes = array("i"), array("i"), array("i")
-        word_tok, word_count, word_sizes = array("i"), array("i"), array("i")
-        # Per entry, per variant (in the entry's order): the sorted word ids its answer
-        # uses, in either language. What the answer shown for a place talks about.
-        self.variant_words: list[list[array[int]]] = []
-        # Rows (phrasings) as flat arrays: [row_start[r], row_start[r + 1]) of row_tok.
-        row_start = array("i", [0])
-        row_tok = array("i")
-        # Whether a token repeats in the row (else each of its tokens counts once).
-        row_repeats = array("b")
-        for entry, (r0, r1) in zip(entries, self.entry_rows, strict=True):
-            texts = self.phrasings[r0:r1]
-            # Each phrasing counts a token once: the entry's tokens counted over its
-            # phrasings' distinct tokens. Their ids, looked up once per phrasing and
-            # token, are the rows; new tokens get theirs in order of first use.
-            toks = list(map(tokens, texts))
-            distinct = list(map(dict.fromkeys, toks))
-            ids = list(map(cid, chain.from_iterable(distinct)))
-            row_tok.extend(ids)
-            row_start.extend(map(add, accumulate(map(len, distinct)), repeat(row_start[-1])))
-            # Whether a token repeats in the row (its counts are then taken on first use,
-            # with the weights).
-            row_repeats.extend(map(ne, map(len, toks), map(len, distinct)))
-            counted = Counter(ids)
-            # BM25 is over the entry's bag of words: segment its phrasings in one call
-            # (a space separates them, and the segmenter never joins across a space).
-            wbag = Counter(chain.from_iterable(map(piece_ids, pieces(" ".join(texts)))))
-            kw_chars_, kw_words_ = keywords(entry.keywords)
-            if kw_chars_:
-                counted.update(kw_chars_)
-            char_tok.extend(counted.keys())
-            wbag.update(kw_words_)
-            char_count.extend(counted.values())
-            char_sizes.append(len(counted))
-            word_tok.extend(wbag.keys())
-            word_count.extend(wbag.values())
-            word_sizes.append(len(wbag))
-            self.variant_words.append(
-                [variant_array(tuple(v.answer.values())) for v in entry.variants]
-            )
-        del piece_ids
-        kw_chars.clear()
-        kw_words.clear()
-        kw_lists.clear()
-        answer_words.clear()
-        variant_arrays.clear()
-        variant_texts.clear()
-        # From here on a look-up must not add the question's words: no default (and no
-        # copy into a plain dict, which would double the vocabulary's memory for a moment).
-        char_ids.default_factory = None
-        word_ids.default_factory = None
-        self.char_ids: dict[str, int] | _Vocabulary = char_ids
-        if len(char_ids) > COMPACT_VOCABULARY:
-            # Before the postings are made: its memory is then reused, not added to.
-            self.char_ids = _Vocabulary(char_ids)
-            char_ids.clear()
-        self.word_ids: dict[str, int] = word_ids
+        # Keywords repeat across entries (templated FAQs): each is prepared once.
+        keywords = Prepared(prepare)
+        build = _build_for(len(self.phrasings))
 
-        # --- character n-grams: IDF, entry postings, phrasing vectors
-        n_chars = len(self.char_ids)
-        self.post_off = _offsets(char_tok, n_chars)
-        df = map(sub, self.post_off[1:], self.post_off)
-        # A frequency is at most n: the IDF of each possible one, looked up per token.
-        idf_of = [math.log((n + 1) / (d + 1)) + 1.0 for d in range(n + 1)]
-        self.idf = array("f", map(idf_of.__getitem__, df))
+        # --- character n-grams: IDF, entry postings, phrasing rows
+        chars = build.chars(entries, self.phrasings, self.entry_rows, keywords)
+        self.char_ids = chars.ids
+        self.idf = chars.idf
+        self.post_off, self.post_ids, self.post_w = chars.post_off, chars.post_ids, chars.post_w
+        self.row_start, self.row_tok = chars.row_start, chars.row_tok
+        self._row_repeats = chars.row_repeats
+        del chars
         # A token the FAQ never uses is as informative as the rarest one: counting it in
         # the question's norm is what lowers the score of off-topic questions.
         self.unknown_idf = math.log(n + 1) + 1.0
-        idf = self.idf
-        # Sublinear term frequency: ten phrasings sharing a word is not ten times the
-        # evidence. An entry's weight: tf * idf / the length of its vector, worked out
-        # bag by bag, then put in place by token.
-        tf = _tf_table(char_count)
-        weights = array("f")
-        bags = zip(_bags(char_tok, char_sizes), _bags(char_count, char_sizes), strict=True)
-        for ts, cs in bags:
-            ws = list(map(mul, map(tf.__getitem__, cs), map(idf.__getitem__, ts)))
-            weights.extend(map(truediv, ws, repeat(_length(ws))))
-        del char_count, bags
-        total = len(char_tok)
-        # One big array at a time: each is let go as soon as it is used up.
-        self.post_w = _scatter(array("f", bytes(4 * total)), char_tok, self.post_off, weights)
-        del weights
-        self.post_ids = _scatter(
-            _entry_array(n, total), char_tok, self.post_off, _entries(char_sizes)
-        )
-        del char_tok, char_sizes
-        self.row_start = row_start
-        self.row_tok = row_tok
-        self._row_repeats = row_repeats
         # Phrasing vectors are read only for a question's few candidate entries: each
         # entry's are weighted on first use (`_row_weights`), not all at build.
         self._row_w: dict[int, array[float]] = {}
@@ -466,39 +201,30 @@ class Index:
         # Per entry, on first use: the share of its phrasings asking each kind of answer.
         self._asks: dict[int, dict[str, float]] = {}
 
-        # --- words: BM25 postings and IDF
-        self.wpost_off = _offsets(word_tok, len(self.word_ids))
-        wdf = map(sub, self.wpost_off[1:], self.wpost_off)
-        # Words only an answer uses get df 0: known to coverage, but no BM25 evidence.
-        widf_of = [math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for d in range(n + 1)]
-        self.widf = array("f", map(widf_of.__getitem__, wdf))
+        # --- words: BM25 postings and IDF (after the n-grams: the two sides' ids are
+        # their own, and the one side's big arrays are let go before the other's)
+        word_ids: defaultdict[str, int] = defaultdict(count().__next__)
+        wid = word_ids.__getitem__
+        bags, self.variant_words = word_bags(
+            entries, self.phrasings, self.entry_rows, keywords, prepare, wid, build.counter(wid)
+        )
+        keywords.clear()
+        # From here on a look-up must not add the question's words.
+        word_ids.default_factory = None
+        self.word_ids: dict[str, int] = word_ids
+        words_ = build.words(bags, len(word_ids))
+        del bags
+        self.widf = words_.idf
+        self.wpost_off, self.wpost_ids, self.wpost_w = (
+            words_.post_off,
+            words_.post_ids,
+            words_.post_w,
+        )
         self.unknown_widf = math.log(1.0 + (n + 0.5) / 0.5)
-        entry_len = list(map(sum, _bags(word_count, word_sizes)))
-        avg_len = (sum(entry_len) / n) if n else 1.0
-        norm_len = [
-            BM25_K1 * (1 - BM25_B + BM25_B * length / (avg_len or 1.0)) for length in entry_len
-        ]
-        # idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len)), per posting.
-        bm25 = map(
-            truediv,
-            map(
-                mul,
-                map(self.widf.__getitem__, word_tok),
-                map(mul, word_count, repeat(BM25_K1 + 1)),
-            ),
-            map(add, word_count, chain.from_iterable(map(repeat, norm_len, word_sizes))),
-        )
-        total = len(word_tok)
-        self.wpost_w = _scatter(array("f", bytes(4 * total)), word_tok, self.wpost_off, bm25)
-        self.wpost_ids = _scatter(
-            _entry_array(n, total), word_tok, self.wpost_off, _entries(word_sizes)
-        )
         # Which words each entry uses anywhere (`_cover`) is read for a question's few
         # candidates only: kept as the bags' word ids, sorted on first use.
-        self._word_tok = word_tok
-        self._word_bounds = array("i", accumulate(word_sizes, initial=0))
+        self._word_tok, self._word_bounds = words_.tok, words_.bounds
         self._covers: dict[int, array[int]] = {}
-        del word_count, word_sizes
         if n <= EAGER_ENTRIES:
             self._prepare_candidates(range(n))
 

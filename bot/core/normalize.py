@@ -17,7 +17,9 @@ from bot.core.script import to_simplified
 # novel costs the same as a question.
 MAX_MATCH_CHARS = 512
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The CJK ideographs, as code point ranges (inclusive): a run of them is Chinese text.
+CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+_CJK = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in CJK_RANGES)
 # Everything that is not a letter, digit or CJK ideograph separates words. A newline is
 # kept: it separates the texts of a batch (`Normalizer.many`); a text's own newlines are
 # spaces by then.
@@ -206,7 +208,8 @@ class _LatinTokens(dict[str, str]):
 
 
 _LATIN_CACHE = 1 << 16
-_latin_token = _LatinTokens().__getitem__
+# The token a Latin word gives (`tokens`), "" for none.
+latin_token = _LatinTokens().__getitem__
 
 
 def tokens(normalized: str) -> list[str]:
@@ -224,5 +227,5 @@ def tokens(normalized: str) -> list[str]:
         out += run
         out += map(add, run, run[1:])  # bigrams, without a Python-level loop
     # Latin words stemmed, so that hospitalised meets hospitalisation here too.
-    out += filter(None, map(_latin_token, _LATIN_WORD.findall(normalized)))
+    out += filter(None, map(latin_token, _LATIN_WORD.findall(normalized)))
     return out
