@@ -193,12 +193,16 @@ def vector_length(ws: Sequence[float]) -> float:
 
 
 class Prepared(dict[str, str]):
-    """Keywords to their prepared text, each prepared once: templated FAQs repeat them in
-    thousands of entries."""
+    """Keywords (or answers) to their prepared text, each prepared once: templated FAQs
+    repeat them in thousands of entries."""
 
-    def __init__(self, prepare: Prepare) -> None:
+    def __init__(self, prepare: Prepare, texts: Iterable[str] = ()) -> None:
+        """`texts`, those known to be wanted, are prepared at once in batches: a FAQ's
+        thousands of them one call each would be a sixth of a small FAQ's build."""
         super().__init__()
         self._prepare = prepare
+        distinct = list(dict.fromkeys(texts))
+        self.update(zip(distinct, prepare_many(prepare, distinct), strict=True))
 
     def __missing__(self, text: str) -> str:
         out = self[text] = self._prepare(text)
@@ -307,11 +311,12 @@ def word_bags(
     variant_arrays: dict[frozenset[int], array[int]] = {}
     variant_texts: dict[tuple[str, ...], array[int]] = {}
     answer_words: dict[str, frozenset[int]] = {}
+    answers = Prepared(prepare, (a for e in entries for v in e.variants for a in v.answer.values()))
 
     def answer_ids(answer: str) -> frozenset[int]:
         out = answer_words.get(answer)
         if out is None:
-            out = answer_words[answer] = frozenset(map(wid, words(prepare(answer))))
+            out = answer_words[answer] = frozenset(map(wid, words(answers[answer])))
         return out
 
     def variant_array(answers: tuple[str, ...]) -> array[int]:
