@@ -4,7 +4,8 @@ Pure: an `Index` is built once per knowledge base (all phrasings normalized, tok
 segmented at load; its arrays by index_build.py, or for a large FAQ index_build_np.py);
 `Index.evidence` is then a few posting-list walks and one rapidfuzz call.
 What only a question's few candidate entries need (each phrasing's own vector, the set of
-words an entry uses) is made per entry on first use and kept.
+words an entry uses) is made per entry on first use and kept; a FAQ of up to
+EAGER_ENTRIES makes it for every entry at build.
 
 Kinds of evidence, because each fails where another holds:
 - **Bag of character n-grams, IDF-weighted cosine** against everything an entry says it
@@ -195,8 +196,8 @@ class Index:
         # A token the FAQ never uses is as informative as the rarest one: counting it in
         # the question's norm is what lowers the score of off-topic questions.
         self.unknown_idf = math.log(n + 1) + 1.0
-        # Phrasing vectors are read only for a question's few candidate entries: each
-        # entry's are weighted on first use (`_row_weights`), not all at build.
+        # Phrasing vectors are read only for a question's few candidate entries: a large
+        # FAQ's are weighted on first use (`_row_weights`), not all at build.
         self._row_w: dict[int, array[float]] = {}
         self._row_order: dict[int, tuple[array[int], array[int]]] = {}
         # Per entry, on first use: the share of its phrasings asking each kind of answer.
