@@ -30,6 +30,18 @@ def test_synonyms_do_not_rewrite_inside_longer_words(engine: Engine) -> None:
     assert n("长期护理保险") == "长期护理保险"
 
 
+def test_the_short_name_of_the_family_doctor_only_where_it_stands_alone(
+    engine: Engine,
+) -> None:
+    """家医 is 家庭医生, but not inside 国家医保, 哪家医院 or 107家医疗机构."""
+    n = engine.normalizer
+    assert n("想给我爸妈签个家医") == "想给我爸妈签个家庭医生"
+    assert n("家医上门吗") == "家庭医生上门吗"
+    for kept in ("国家医保app上能备案吗", "哪家医院能直接结算", "已有107家医疗机构", "老家医保卡"):
+        assert "家庭医生" not in n(kept), kept
+    assert n("老家医疗保险能报吗") == "老家医保能报吗"
+
+
 def test_tokens_are_cjk_ngrams_and_latin_words() -> None:
     assert tokens("长护 drg") == ["长", "护", "长护", "drg"]
     assert tokens("") == []
