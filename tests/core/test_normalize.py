@@ -40,6 +40,9 @@ def test_the_short_name_of_the_family_doctor_only_where_it_stands_alone(
     for kept in ("国家医保app上能备案吗", "哪家医院能直接结算", "已有107家医疗机构", "老家医保卡"):
         assert "家庭医生" not in n(kept), kept
     assert n("老家医疗保险能报吗") == "老家医保能报吗"
+    # 一保 is a typo of 医保, but not the end of 统一.
+    assert n("职工一保 门诊能报不") == "职工医保 门诊能报不"
+    assert n("全国统一保障标准") == "全国统一保障标准"
 
 
 def test_tokens_are_cjk_ngrams_and_latin_words() -> None:
