@@ -29,6 +29,7 @@ FIT_SETS = (
     DATA / "public_fit.yaml",
     DATA / "public_fit2.yaml",
     DATA / "resident_fit2.yaml",
+    DATA / "public_fit3.yaml",
 )
 # Never used for fitting or thresholds: estimates of what unseen wording gets.
 HELD_OUT_SETS = (

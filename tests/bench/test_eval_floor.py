@@ -76,6 +76,7 @@ FLOORS = [
     ("public_fit.yaml", 0.93, 0.81, 0.93, 0.025, 0.97),
     ("public_fit2.yaml", 0.92, 0.74, 0.91, 0.02, 0.93),
     ("resident_fit2.yaml", 0.94, 0.86, 0.93, 0.015, 0.96),
+    ("public_fit3.yaml", 0.97, 0.93, 0.97, 0.015, 0.95),
     ("resident_holdout.yaml", 0.93, 0.78, 0.90, 0.03, 0.90),
     ("public_holdout.yaml", 0.93, 0.83, 0.90, 0.025, 0.93),
     ("fresh_holdout.yaml", 0.95, 0.87, 0.93, 0.025, 0.94),
