@@ -152,6 +152,10 @@ class KnowledgeBase:
     # a question about one of `stay_topics` (异地): see regions.yaml.
     stay_markers: tuple[str, ...] = ()
     stay_topics: tuple[str, ...] = ()
+    # How the name of a place ends (县, 旗, 市): a word so ending that the gazetteer lacks
+    # (临泽县) is still a place the reports don't cover, unless it is one of `not_places`.
+    place_suffixes: tuple[str, ...] = ()
+    not_places: tuple[str, ...] = ()
 
     def entry(self, entry_id: str) -> Entry:
         return self.by_id[entry_id]
@@ -623,6 +627,8 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
     markers = words_field("destination_markers")
     stay_markers = words_field("stay_markers")
     stay_topics = words_field("stay_topics")
+    place_suffixes = words_field("place_suffixes")
+    not_places = words_field("not_places")
     synonyms, fillers = _load_synonyms(raw_special["synonyms.yaml"], problems)
     for s in sources.values():
         if regions and s.region not in regions:
@@ -668,6 +674,8 @@ def load_kb(directory: str | Path) -> KnowledgeBase:
         destination_markers=markers,
         stay_markers=stay_markers,
         stay_topics=stay_topics,
+        place_suffixes=place_suffixes,
+        not_places=not_places,
         synonyms=synonyms,
         fillers=fillers,
         directory=str(root),

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from operator import methodcaller
 
 from bot.core.kb import Entry, KnowledgeBase, Variant
-from bot.core.normalize import Normalizer, by_script, trie_pattern
+from bot.core.normalize import CJK_RANGES, Normalizer, by_script, trie_pattern
+from bot.core.words import pieces
+
+# A name of Chinese characters only.
+_CJK_NAME = re.compile("[" + "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in CJK_RANGES) + "]+")
 
 # What comes before a place someone stays in (在成都住, study in Wuhan). Grammar, not
 # vocabulary: the words around it (stay_markers) are the FAQ's data.
@@ -66,6 +70,8 @@ class RegionFinder:
             w + (STAY_BEFORE_LATIN if w.isascii() else STAY_BEFORE) for w in self._stays
         )
         self._stay_topics = _normalized(normalizer, kb.stay_topics)
+        self._suffixes = _normalized(normalizer, kb.place_suffixes)
+        self._not_places = frozenset(_normalized(normalizer, kb.not_places))
         words = sorted(table, key=len, reverse=True)
         # Tries: matched against every phrasing of the FAQ at load.
         # Latin names whole words only: "hami" is no place inside "shamir".
@@ -86,7 +92,7 @@ class RegionFinder:
             or not self._is_destination(normalized, m.start(), m.end(), place)
         ]
         if not found:
-            return None
+            return self._unlisted(normalized)
         covered = [m for m in found if m.covered]
         if not covered:
             return found[0]
@@ -95,6 +101,23 @@ class RegionFinder:
         # with its region, so a covered place deciding never passes figures off as another's.
         # Prefer the innermost covered region named (昌吉 over 新疆).
         return max(covered, key=lambda m: len(self._kb.ancestors(m.region)))
+
+    def _unlisted(self, text: str) -> Mention | None:
+        """A place the gazetteer lacks, known by how the segmenter's word for it ends
+        (临泽县, 正镶白旗), when it is not where someone goes: the reports don't cover it
+        either. Only a whole word: 送到 + 县 (医院) is no place."""
+        if not self._suffixes or not any(sfx in text for sfx in self._suffixes):
+            return None  # most questions: no segmenting
+        for word in pieces(text):
+            if len(word) < 3 or not word.endswith(self._suffixes) or word in self._not_places:
+                continue
+            start = text.find(word)
+            place = Mention(word, None, None)
+            if _CJK_NAME.fullmatch(word) and not self._is_destination(
+                text, start, start + len(word), place
+            ):
+                return place
+        return None
 
     def _is_destination(self, text: str, start: int, end: int, place: Mention) -> bool:
         """Whether the place at text[start:end] is where someone goes (去海南), not home;

@@ -191,6 +191,23 @@ def test_where_a_resident_works_is_their_place_outside_cross_province_questions(
     assert mention is not None and mention.name == "哈密"
 
 
+@pytest.mark.parametrize("question", ["临泽县 异地就医 要备案吗", "正镶白旗 家庭医生 上门"])
+def test_a_county_the_gazetteer_lacks_is_still_a_place(engine: Engine, question: str) -> None:
+    """Known by how its name ends: its rules are not answered with another region's."""
+    mention = engine.regions.find(engine.normalizer(question))
+    assert mention is not None and not mention.covered
+    assert engine.ask(question).status != "answer"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["在乡分院抽的血能送到县医院去化验吗", "去临泽县看病要备案吗", "县级市医保报销比例多少"],
+)
+def test_a_word_ending_like_a_place_is_not_always_one(engine: Engine, question: str) -> None:
+    """送到 + 县医院, a county one goes to, and 县级市 (a kind of city) name no place."""
+    assert engine.regions.find(engine.normalizer(question)) is None
+
+
 def test_covered_region_decides_over_a_place_named_in_passing(engine: Engine) -> None:
     r = engine.ask("昌吉是不是学的福建三明医改")
     assert r.reason != "region_not_covered"
