@@ -171,7 +171,7 @@ def test_phrasings_know_their_lines(kb: KnowledgeBase) -> None:
 def test_place_suffixes_must_be_a_list_of_words(faq_copy: Path) -> None:
     path = faq_copy / "regions.yaml"
     text = path.read_text(encoding="utf-8")
-    broken = re.sub(r"place_suffixes: \[.*\]", "place_suffixes: 县", text)
+    broken = re.sub(r"place_suffixes: \[.*\]", "place_suffixes: {县: 1}", text)
     path.write_text(broken, encoding="utf-8")
     found = problems_of(faq_copy)
     assert any("regions.yaml" in p and "place_suffixes" in p for p in found)
