@@ -19,7 +19,8 @@ _KINDS: dict[str, tuple[str, ...]] = {
             "steps", "apply"),
     "amount": ("多少", "几个", "几家", "几万", "几成", "比例", "标准", "金额", "how much",
                "how many", "percentage", "rate"),
-    "time": ("多久", "多长时间", "几天", "什么时候", "何时", "时间", "when", "how long"),
+    "time": ("多久", "多长时间", "几天", "什么时候", "何时", "时间", "几号", "哪天", "到账",
+             "when", "how long"),
     "who": ("谁", "哪些人", "什么人", "哪类人", "对象", "条件", "资格", "who", "eligible",
             "qualify"),
     "where": ("哪里", "哪儿", "在哪", "什么地方", "哪家", "渠道", "途径", "入口", "where",
@@ -36,8 +37,10 @@ _SPECIFIC: dict[str, tuple[str, ...]] = {
     "coverage": ("能报吗", "报销吗", "能报销吗", "给报吗", "报不报", "能不能报", "可以报吗",
                  "能用医保", "可以用医保", "走医保", "医保报销吗", "covered by", "reimbursable"),
     "price": ("多少钱", "价格", "收费标准", "一次多少", "要花多少", "cost", "price", "fee"),
-    "complaint": ("投诉", "申诉", "不服", "举报", "复议", "维权", "complain", "appeal"),
-    "refund": ("退号", "退费", "退钱", "怎么退", "退款", "取消", "撤销", "refund", "cancel"),
+    "complaint": ("投诉", "申诉", "不服", "举报", "复议", "复核", "维权", "反映", "complain",
+                  "appeal"),
+    "refund": ("退号", "退费", "退钱", "怎么退", "退款", "取消", "撤销", "解绑", "解除绑定",
+               "refund", "cancel", "unbind"),
     "validity": ("有效期", "过期", "多久有效", "失效", "valid", "expire"),
     "withdraw": ("取现", "取出来", "提现", "withdraw", "cash out"),
     "privacy": ("泄露", "隐私", "privacy", "leak"),
@@ -45,7 +48,7 @@ _SPECIFIC: dict[str, tuple[str, ...]] = {
     "records": ("打印", "开证明", "在哪查", "哪里查", "怎么查", "查询结果", "print",
                 "certificate"),
     "hours": ("营业", "上班时间", "几点", "开门", "周末", "节假日", "opening hours", "open on"),
-    "staff_pay": ("工资", "年薪", "编制", "salary"),
+    "staff_pay": ("工资", "年薪", "编制", "招聘", "应聘", "salary", "hiring"),
 }
 SPECIFIC = frozenset(_SPECIFIC)
 _KINDS.update(_SPECIFIC)
