@@ -26,7 +26,7 @@ STAY_BEFORE_LATIN = " in"
 
 
 def _normalized(normalizer: Normalizer, words: Sequence[str]) -> tuple[str, ...]:
-    return tuple(w for w in map(normalizer, words) if w)
+    return tuple(filter(None, normalizer.many(words)))
 
 
 @dataclass(frozen=True)
@@ -53,15 +53,16 @@ class RegionFinder:
     def __init__(self, kb: KnowledgeBase, normalizer: Normalizer) -> None:
         self._kb = kb
         table: dict[str, Mention] = {}
-        for place in kb.places:
-            key = normalizer(place.name)
+        # Every name normalized in one batch (a thousand calls would be a tenth of a start).
+        named = [(p.name, Mention("", None, p.parent)) for p in kb.places] + [
+            (alias, Mention("", region.id, None))
+            for region in kb.regions.values()
+            for alias in (*region.names.values(), *region.aliases)
+        ]
+        keys = normalizer.many([name for name, _ in named])
+        for key, (_, mention) in zip(keys, named, strict=True):
             if key:
-                table[key] = Mention(key, None, place.parent)
-        for region in kb.regions.values():
-            for alias in (*region.names.values(), *region.aliases):
-                key = normalizer(alias)
-                if key:
-                    table[key] = Mention(key, region.id, None)
+                table[key] = Mention(key, mention.region, mention.parent)
         self._table = table
         self._markers = _normalized(normalizer, kb.destination_markers)
         self._stays = _normalized(normalizer, kb.stay_markers)
