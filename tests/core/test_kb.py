@@ -168,19 +168,14 @@ def test_phrasings_know_their_lines(kb: KnowledgeBase) -> None:
             assert line is not None and q in lines[line - 1], (e.id, q)
 
 
-def test_place_suffixes_must_be_a_list_of_words(faq_copy: Path) -> None:
+@pytest.mark.parametrize(
+    "field, broken", [("stay_topics", "{异地: 1}"), ("place_suffixes", "{县: 1}")]
+)
+def test_region_word_lists_must_be_lists_of_words(
+    faq_copy: Path, field: str, broken: str
+) -> None:
     path = faq_copy / "regions.yaml"
     text = path.read_text(encoding="utf-8")
-    broken = re.sub(r"place_suffixes: \[.*\]", "place_suffixes: {县: 1}", text)
-    path.write_text(broken, encoding="utf-8")
+    path.write_text(re.sub(rf"{field}: \[.*\]", f"{field}: {broken}", text), encoding="utf-8")
     found = problems_of(faq_copy)
-    assert any("regions.yaml" in p and "place_suffixes" in p for p in found)
-
-
-def test_stay_markers_must_be_a_list_of_words(faq_copy: Path) -> None:
-    path = faq_copy / "regions.yaml"
-    text = path.read_text(encoding="utf-8")
-    broken = re.sub(r"stay_topics: \[.*\]", "stay_topics: {异地: 1}", text)
-    path.write_text(broken, encoding="utf-8")
-    found = problems_of(faq_copy)
-    assert any("regions.yaml" in p and "stay_topics" in p for p in found)
+    assert any("regions.yaml" in p and field in p for p in found)
