@@ -54,15 +54,18 @@ class RegionFinder:
         self._kb = kb
         table: dict[str, Mention] = {}
         # Every name normalized in one batch (a thousand calls would be a tenth of a start).
-        named = [(p.name, Mention("", None, p.parent)) for p in kb.places] + [
-            (alias, Mention("", region.id, None))
+        # (name, covered region, parent): places first, so that an alias wins a clash.
+        named: list[tuple[str, str | None, str | None]] = [
+            (p.name, None, p.parent) for p in kb.places
+        ] + [
+            (alias, region.id, None)
             for region in kb.regions.values()
             for alias in (*region.names.values(), *region.aliases)
         ]
-        keys = normalizer.many([name for name, _ in named])
-        for key, (_, mention) in zip(keys, named, strict=True):
+        keys = normalizer.many([name for name, _, _ in named])
+        for key, (_, region_id, parent) in zip(keys, named, strict=True):
             if key:
-                table[key] = Mention(key, mention.region, mention.parent)
+                table[key] = Mention(key, region_id, parent)
         self._table = table
         self._markers = _normalized(normalizer, kb.destination_markers)
         self._stays = _normalized(normalizer, kb.stay_markers)
