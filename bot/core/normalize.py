@@ -25,7 +25,7 @@ _CJK = "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in CJK_RANGES)
 # kept: it separates the texts of a batch (`Normalizer.many`); a text's own newlines are
 # spaces by then.
 _SEPARATORS = re.compile(rf"[^0-9a-z{_CJK}\n]+")
-_CJK_RUN = re.compile(rf"[{_CJK}]+")
+CJK_RUN = re.compile(rf"[{_CJK}]+")
 _ANY_CJK = re.compile(rf"[{_CJK}]")
 _LATIN_WORD = re.compile(r"[0-9a-z]+")
 # A Latin acronym with a plural s (DRGs, DIPs, APPs) means the acronym: fold it before
@@ -80,8 +80,8 @@ def by_script(words: Iterable[str]) -> list[list[str]]:
     Chinese word (and a Chinese run is whole whatever replaced a Latin word, as long as
     that has no Chinese). One group when a word mixes the scripts."""
     items = [w for w in words if w]
-    cjk = [w for w in items if _CJK_RUN.fullmatch(w)]
-    rest = [w for w in items if not _CJK_RUN.fullmatch(w)]
+    cjk = [w for w in items if CJK_RUN.fullmatch(w)]
+    rest = [w for w in items if not CJK_RUN.fullmatch(w)]
     if not cjk or not rest or any(map(_ANY_CJK.search, rest)):
         return [items] if items else []
     return [rest, cjk]
@@ -225,7 +225,7 @@ def tokens(normalized: str) -> list[str]:
     Chinese has no spaces; character n-grams need no dictionary (fast start-up) and are
     robust to the typos and word-order changes of typed questions.
     """
-    runs = _CJK_RUN.findall(normalized)
+    runs = CJK_RUN.findall(normalized)
     if len(runs) == 1 and len(runs[0]) == len(normalized):
         # Only Chinese, the commonest text: no Latin words to look for.
         return [*normalized, *map(add, normalized, normalized[1:])]

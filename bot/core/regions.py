@@ -13,11 +13,8 @@ from dataclasses import dataclass
 from operator import methodcaller
 
 from bot.core.kb import Entry, KnowledgeBase, Variant
-from bot.core.normalize import CJK_RANGES, Normalizer, by_script, trie_pattern
+from bot.core.normalize import CJK_RUN, Normalizer, by_script, trie_pattern
 from bot.core.words import pieces
-
-# A name of Chinese characters only.
-_CJK_NAME = re.compile("[" + "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in CJK_RANGES) + "]+")
 
 # What comes before a place someone stays in (在成都住, study in Wuhan). Grammar, not
 # vocabulary: the words around it (stay_markers) are the FAQ's data.
@@ -117,7 +114,7 @@ class RegionFinder:
                 continue
             start = text.find(word)
             place = Mention(word, None, None)
-            if _CJK_NAME.fullmatch(word) and not self._is_destination(
+            if CJK_RUN.fullmatch(word) and not self._is_destination(
                 text, start, start + len(word), place
             ):
                 return place

@@ -19,7 +19,7 @@ from bot.core.engine import Engine
 from bot.core.index_build import Vocabulary, _offsets, _scatter
 from bot.core.kb import KnowledgeBase
 from bot.core.matcher import Index
-from bot.core.normalize import _CJK_RUN, _LATIN_WORD, tokens
+from bot.core.normalize import _LATIN_WORD, CJK_RUN, tokens
 from tests.helpers import FAQ_DIR, ROOT
 
 
@@ -142,7 +142,7 @@ def test_numpy_sees_cjk_runs_and_latin_words_as_normalize_does() -> None:
     classes = index_build_np._CLASS[: 0x10000 + 16]
     for c, kind in enumerate(classes.tolist()):
         ch = chr(c)
-        assert (kind == index_build_np._CJK) == bool(_CJK_RUN.fullmatch(ch)), hex(c)
+        assert (kind == index_build_np._CJK) == bool(CJK_RUN.fullmatch(ch)), hex(c)
         assert (kind == index_build_np._LATIN) == bool(_LATIN_WORD.fullmatch(ch)), hex(c)
 
 
